@@ -1,0 +1,74 @@
+"""Template helpers: the navigation a user sees, and labels of enums in the user's language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from lims.users.roles import ROLE_LABELS_ZH, Permission, Role
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    endpoint: str
+    label: object
+    hint: object
+    permission: Permission
+
+
+# Packages append their entries in flow order (see lims.core.registry).
+NAV: list[NavEntry] = [
+    NavEntry("orgs.index", _l("Organisations"), _l("Labs and stations of the network"),
+             Permission.VIEW),
+]
+
+
+def nav_items() -> list[dict]:
+    if not current_user.is_authenticated:
+        return []
+    items = []
+    for entry in NAV:
+        if current_user.can(entry.permission):
+            try:
+                url = url_for(entry.endpoint)
+            except Exception:  # a package that is not registered in this app
+                continue
+            items.append({"url": url, "label": entry.label, "hint": entry.hint})
+    return items
+
+
+_ROLE_LABELS_EN = {
+    Role.RECEIVER: "Sample receiver", Role.TECHNICIAN: "Technician", Role.REVIEWER: "Reviewer",
+    Role.SIGNATORY: "Authorized signatory", Role.STATION_OPERATOR: "Station operator",
+    Role.SUPERVISOR: "Prefecture supervisor", Role.ADMIN: "Administrator",
+}
+
+_TIER_LABELS = {
+    "prefecture_lab": ("州级检验机构", "Prefecture lab"),
+    "county_lab": ("县级检验机构", "County lab"),
+    "station": ("快检室", "Rapid-test station"),
+}
+
+
+def _zh() -> bool:
+    from flask_babel import get_locale
+
+    return get_locale().language == "zh"
+
+
+def role_label(role: Role | str) -> str:
+    role = Role(role)
+    return ROLE_LABELS_ZH[role] if _zh() else _ROLE_LABELS_EN[role]
+
+
+def tier_label(tier: object) -> str:
+    zh, en = _TIER_LABELS[str(getattr(tier, "value", tier))]
+    return zh if _zh() else en
+
+
+def template_globals() -> dict:
+    return {"nav_items": nav_items, "role_label": role_label, "tier_label": tier_label, "_": _}

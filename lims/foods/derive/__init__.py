@@ -1,0 +1,1 @@
+"""One-off derivation scripts kept for provenance; never imported at run time."""

@@ -1,0 +1,197 @@
+"""``lims limits`` commands: judge a result against a limit, or check it against the
+limit library.  No database or app context is needed.
+
+Both commands print a JSON object with ``--json``; unreadable input exits with status 2
+and ``{"error": …}`` naming what could not be read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from decimal import Decimal, InvalidOperation
+from typing import Any, NoReturn
+
+import click
+
+from .checking import check_result, judge_text
+from .judgement import COMPARISON_ZH, COMPARISONS, RULE_ZH, RULES, JudgementError
+from .parsing import ParseError
+from .rounding import RoundingError
+from .units import UnitError
+
+__all__ = ["limits"]
+
+_INPUT_ERRORS = (ParseError, JudgementError, UnitError, RoundingError)
+
+
+def _emit(data: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    lines = [f"判定：{data.get('verdict_zh', '')}（{data['verdict']}）"]
+    limit = data.get("limit") or {}
+    if limit:
+        where = " ".join(str(limit[k]) for k in ("standard", "clause") if limit.get(k))
+        category = f" {limit['matched_category']}" if limit.get("matched_category") else ""
+        lines.append(
+            f"限量：{limit.get('display') or limit.get('text')}  {where}{category}".rstrip()
+        )
+    if data.get("result"):
+        shown = (
+            data["result"].get("display")
+            or "，".join(data["result"].get("values", []))
+            or data["result"].get("text", "")
+        )
+        lines.append(f"结果：{shown}")
+    comparison = COMPARISON_ZH.get(data.get("comparison", ""), data.get("comparison", ""))
+    lines.append(f"规则：{comparison}，{RULE_ZH.get(data.get('rule', ''), data.get('rule', ''))}")
+    lines.append(f"理由：{data['reason']}")
+    for note in data.get("notes", []):
+        lines.append(f"备注：{note}")
+    click.echo("\n".join(lines))
+
+
+def _fail(message: str, as_json: bool, code: int = 2) -> NoReturn:
+    if as_json:
+        click.echo(json.dumps({"error": message}, ensure_ascii=False))
+    else:
+        click.echo(f"错误：{message}", err=True)
+    sys.exit(code)
+
+
+def _density(text: str | None) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        value = Decimal(text.replace("g/mL", "").replace("g/ml", "").strip())
+    except InvalidOperation:
+        raise ParseError(f"无法识别的密度：{text!r}（单位 g/mL）") from None
+    if value <= 0:
+        raise ParseError(f"密度必须为正数：{text!r}")
+    return value
+
+
+@click.group(name="limits")
+def limits() -> None:
+    """Limit library and conformity judgement (GB 2762, GB 2763, GB 31650, …)."""
+
+
+@limits.command("judge")
+@click.option(
+    "--result", "result", required=True, help="检测结果，如 0.0926g/kg、未检出、<0.01mg/kg"
+)
+@click.option(
+    "--limit",
+    "limit_text",
+    required=True,
+    help="限量，如 ≤0.05mg/kg、不得检出、n=5,c=2,m=10,M=100CFU/g",
+)
+@click.option("--comparison", type=click.Choice(COMPARISONS), default="full", show_default=True)
+@click.option("--uncertainty", default=None, help="扩展不确定度 U，如 0.005mg/kg 或 10%rel")
+@click.option("--rule", type=click.Choice(RULES), default="simple", show_default=True)
+@click.option("--lod", default=None, help="检出限，如 0.01mg/kg")
+@click.option("--loq", default=None, help="定量限，如 0.03mg/kg")
+@click.option("--density", default=None, help="密度 g/mL（仅 mg/L 与 mg/kg 互换时需要）")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+def judge_command(
+    result: str,
+    limit_text: str,
+    comparison: str,
+    uncertainty: str | None,
+    rule: str,
+    lod: str | None,
+    loq: str | None,
+    density: str | None,
+    as_json: bool,
+) -> None:
+    """Judge a result against a limit written as standards write it."""
+    try:
+        outcome = judge_text(
+            result, limit_text, comparison=comparison, rule=rule, uncertainty=uncertainty,
+            lod=lod, loq=loq, density=_density(density),
+        )  # fmt: skip
+    except _INPUT_ERRORS as exc:
+        _fail(str(exc), as_json)
+    _emit(outcome.to_dict(), as_json)
+
+
+@limits.command("check")
+@click.option("--item", required=True, help="检验项目，如 铅(以Pb计)、毒死蜱")
+@click.option(
+    "--food", "foods", required=True, multiple=True,
+    help="食品名称；可重复给出多个候选名称（最具体的在前），或用 | 分隔",
+)  # fmt: skip
+@click.option("--result", "result", required=True, help="检测结果；采样方案给出 n 个结果，逗号分隔")
+@click.option("--date", "date_text", default=None, help="抽样日期 YYYY-MM-DD（默认今天）")
+@click.option("--standard", default=None, help="只在该标准中查找，如 GB 2763 或 GB 2762-2025")
+@click.option("--basis", default=None, help="限量基准：fresh/dry/fat/as_is/solid")
+@click.option("--condition", default=None, help="限量行的适用条件，如 脂肪含量10%以下")
+@click.option("--comparison", type=click.Choice(COMPARISONS), default=None, help="默认取标准规定")
+@click.option("--uncertainty", default=None)
+@click.option("--rule", type=click.Choice(RULES), default="simple", show_default=True)
+@click.option("--lod", default=None)
+@click.option("--loq", default=None)
+@click.option("--density", default=None)
+@click.option("--json", "as_json", is_flag=True)
+def check_command(
+    item: str,
+    foods: tuple[str, ...],
+    result: str,
+    date_text: str | None,
+    standard: str | None,
+    basis: str | None,
+    condition: str | None,
+    comparison: str | None,
+    uncertainty: str | None,
+    rule: str,
+    lod: str | None,
+    loq: str | None,
+    density: str | None,
+    as_json: bool,
+) -> None:
+    """Look the limit up in the library, then judge the result."""
+    from .library import load_shipped_library
+
+    try:
+        on = dt.date.fromisoformat(date_text) if date_text else dt.date.today()
+    except ValueError:
+        _fail(f"无法识别的日期：{date_text!r}（应为 YYYY-MM-DD）", as_json)
+    names = [n.strip() for f in foods for n in f.split("|") if n.strip()]
+    index = load_shipped_library()
+    try:
+        outcome = check_result(
+            index, item, names, result, on, standard=standard, basis=basis,
+            condition=condition, comparison=comparison, rule=rule, uncertainty=uncertainty,
+            lod=lod, loq=loq, density=_density(density),
+        )  # fmt: skip
+    except (ValueError, *_INPUT_ERRORS) as exc:
+        _fail(str(exc), as_json)
+    _emit(outcome.data, as_json)
+
+
+@limits.command("validate")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+def validate_command(path: str, as_json: bool) -> None:
+    """Check a CSV/XLSX file of limit rows; exit 1 listing every bad row."""
+    from .library import load_shipped_library
+    from .rows_io import read_table, validate_rows
+
+    index = load_shipped_library()
+    try:
+        records = read_table(path)
+    except (ValueError, OSError) as exc:
+        _fail(str(exc), as_json)
+    errors = validate_rows(records, standards=index.standards, graph=index.graph)
+    if as_json:
+        click.echo(json.dumps(
+            {"ok": not errors, "rows": len(records),
+             "errors": [{"row": e.row, "message": e.message} for e in errors]},
+            ensure_ascii=False, indent=2))  # fmt: skip
+    else:
+        for error in errors:
+            click.echo(str(error))
+        click.echo(f"{len(records)} 行，{len(errors)} 处错误")
+    sys.exit(1 if errors else 0)

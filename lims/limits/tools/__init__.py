@@ -1,0 +1,1 @@
+"""Maintainer tools for the limit library (not imported at run time)."""

@@ -1,0 +1,265 @@
+"""One shared pint registry for food testing units, with exact Decimal conversion.
+
+The registry uses ``Decimal`` magnitudes so that 287 µg/kg is exactly 0.287 mg/kg.
+Conversion factors are computed once per (from, to) pair and cached, so batch judgement
+multiplies Decimals instead of building a pint Quantity per result.
+
+Kinds of quantity are kept apart: a mass fraction (mg/kg, %, g/100g, ppm) never converts
+into a mass concentration (mg/L) without a density, and neither converts into a volume
+fraction (%vol), a colony count (CFU/g) or a presence count (/25g).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
+
+import pint
+
+__all__ = [
+    "UnitError",
+    "Unit",
+    "ureg",
+    "parse_unit",
+    "convert",
+    "conversion_factor",
+    "same_kind",
+]
+
+
+class UnitError(ValueError):
+    """A unit that cannot be read or converted (message in Chinese)."""
+
+
+def _build_registry() -> pint.UnitRegistry:
+    registry = pint.UnitRegistry(non_int_type=Decimal, autoconvert_offset_to_baseunit=False)
+    with resources.files(__package__).joinpath("units.txt").open(encoding="utf-8") as handle:
+        registry.load_definitions(handle.read().splitlines())
+    return registry
+
+
+#: The project's single unit registry.  Import it; never build another one.
+ureg: pint.UnitRegistry = _build_registry()
+
+# Display symbol -> pint expression.  Keys are matched after normalisation (see
+# _normalise): lower-cased, micro sign folded to "u", full-width folded, spaces removed.
+_ALIASES: dict[str, tuple[str, str]] = {
+    "mg/kg": ("mg/kg", "milligram / kilogram"),
+    "ug/kg": ("µg/kg", "microgram / kilogram"),
+    "ng/kg": ("ng/kg", "nanogram / kilogram"),
+    "g/kg": ("g/kg", "gram / kilogram"),
+    "mg/g": ("mg/g", "milligram / gram"),
+    "ug/g": ("µg/g", "microgram / gram"),
+    "ng/g": ("ng/g", "nanogram / gram"),
+    "g/100g": ("g/100g", "gram / hundred_gram"),
+    "mg/100g": ("mg/100g", "milligram / hundred_gram"),
+    "ug/100g": ("µg/100g", "microgram / hundred_gram"),
+    "%": ("%", "percent"),
+    "ppm": ("ppm", "ppm"),
+    "ppb": ("ppb", "ppb"),
+    "mg/l": ("mg/L", "milligram / liter"),
+    "ug/l": ("µg/L", "microgram / liter"),
+    "ng/l": ("ng/L", "nanogram / liter"),
+    "g/l": ("g/L", "gram / liter"),
+    "mg/ml": ("mg/mL", "milligram / milliliter"),
+    "ug/ml": ("µg/mL", "microgram / milliliter"),
+    "g/100ml": ("g/100mL", "gram / hundred_millilitre"),
+    "mg/100ml": ("mg/100mL", "milligram / hundred_millilitre"),
+    "%vol": ("%vol", "percent_volume"),
+    "cfu/g": ("CFU/g", "CFU / gram"),
+    "cfu/ml": ("CFU/mL", "CFU / milliliter"),
+    "cfu/100ml": ("CFU/100mL", "CFU / hundred_millilitre"),
+    "mpn/g": ("MPN/g", "MPN / gram"),
+    "mpn/ml": ("MPN/mL", "MPN / milliliter"),
+    "mpn/100g": ("MPN/100g", "MPN / hundred_gram"),
+    "mpn/100ml": ("MPN/100mL", "MPN / hundred_millilitre"),
+    "/25g": ("/25g", "detection_per_25g"),
+    "/25ml": ("/25mL", "detection_per_25mL"),
+    "mg/100cm2": ("mg/100cm²", "milligram / hundred_square_centimetre"),
+    "mg/dm2": ("mg/dm²", "milligram / decimeter ** 2"),
+    "mg/cm2": ("mg/cm²", "milligram / centimeter ** 2"),
+}
+
+# Other spellings of the same units, mapped onto the keys above.
+_SPELLINGS: dict[str, str] = {
+    "mcg/kg": "ug/kg",
+    "ppm(mg/kg)": "mg/kg",
+    "g/100克": "g/100g",
+    "毫克/千克": "mg/kg",
+    "微克/千克": "ug/kg",
+    "克/千克": "g/kg",
+    "毫克/升": "mg/l",
+    "微克/升": "ug/l",
+    "%(v/v)": "%vol",
+    "%v/v": "%vol",
+    "vol%": "%vol",
+    "%(vol)": "%vol",
+    "%vol.": "%vol",
+    "度": "%vol",
+    "%(质量分数)": "%",
+    "%(m/m)": "%",
+    "g/100g(%)": "g/100g",
+    "cfu/25g": "/25g",
+    "cfu/25ml": "/25ml",
+    "mpn/100ml": "mpn/100ml",
+    "个/g": "cfu/g",
+    "个/ml": "cfu/ml",
+}
+
+_KIND_NAMES: dict[str, str] = {
+    "mass_fraction": "质量分数",
+    "mass_concentration": "质量浓度",
+    "volume_fraction": "体积分数",
+    "colony_per_mass": "菌落数（每克）",
+    "colony_per_volume": "菌落数（每毫升）",
+    "mpn_per_mass": "最可能数（每克）",
+    "mpn_per_volume": "最可能数（每毫升）",
+    "detection_25g": "检出数（每25 g）",
+    "detection_25ml": "检出数（每25 mL）",
+    "mass_per_area": "单位面积质量",
+}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit as written in standards, with its pint expression and kind of quantity."""
+
+    symbol: str
+    expression: str
+    kind: str
+
+    @property
+    def kind_zh(self) -> str:
+        return _KIND_NAMES.get(self.kind, self.kind)
+
+    def __str__(self) -> str:
+        return self.symbol
+
+
+_DIMENSION_KINDS: dict[str, str] = {}
+
+
+def _kind_of(expression: str) -> str:
+    dims = ureg.parse_units(expression).dimensionality
+    key = str(dims)
+    if key in _DIMENSION_KINDS:
+        return _DIMENSION_KINDS[key]
+    table = {
+        ureg.parse_units("mg/kg").dimensionality: "mass_fraction",
+        ureg.parse_units("mg/L").dimensionality: "mass_concentration",
+        ureg.parse_units("percent_volume").dimensionality: "volume_fraction",
+        ureg.parse_units("CFU/g").dimensionality: "colony_per_mass",
+        ureg.parse_units("CFU/mL").dimensionality: "colony_per_volume",
+        ureg.parse_units("MPN/g").dimensionality: "mpn_per_mass",
+        ureg.parse_units("MPN/mL").dimensionality: "mpn_per_volume",
+        ureg.parse_units("detection_per_25g").dimensionality: "detection_25g",
+        ureg.parse_units("detection_per_25mL").dimensionality: "detection_25ml",
+        ureg.parse_units("mg/cm**2").dimensionality: "mass_per_area",
+    }
+    kind = table.get(dims)
+    if kind is None:
+        raise UnitError(f"不支持的单位量纲：{expression}")
+    _DIMENSION_KINDS[key] = kind
+    return kind
+
+
+_SUPERSCRIPT_2 = str.maketrans({"²": "2", "³": "3"})
+_MICRO = re.compile(r"[µμ]")
+
+
+def _normalise(text: str) -> str:
+    folded = text.translate(_SUPERSCRIPT_2)
+    folded = _MICRO.sub("u", folded)
+    folded = unicodedata.normalize("NFKC", folded)
+    folded = folded.replace("／", "/").replace("％", "%")
+    folded = re.sub(r"\s+", "", folded).lower()
+    # "mg/100cm^2", "mg/100cm**2"
+    folded = folded.replace("^2", "2").replace("**2", "2")
+    return folded
+
+
+@lru_cache(maxsize=512)
+def parse_unit(text: str) -> Unit:
+    """Read a unit as written in standards and reports (µ, μ and u alike; full-width ok).
+
+    Raises :class:`UnitError` with a Chinese message for an unknown or ambiguous unit.
+    """
+    if text is None or not str(text).strip():
+        raise UnitError("单位为空")
+    key = _normalise(str(text))
+    if key == "ppt":
+        raise UnitError("单位 ppt 含义不明确（万亿分之一或千分之一），请改用 ng/kg 或 g/kg")
+    key = _SPELLINGS.get(key, key)
+    if key not in _ALIASES:
+        raise UnitError(f"无法识别的单位：{text!r}")
+    symbol, expression = _ALIASES[key]
+    return Unit(symbol=symbol, expression=expression, kind=_kind_of(expression))
+
+
+def _as_unit(unit: Unit | str) -> Unit:
+    return unit if isinstance(unit, Unit) else parse_unit(unit)
+
+
+@lru_cache(maxsize=4096)
+def _factor(from_expr: str, to_expr: str) -> Decimal:
+    quantity = ureg.Quantity(Decimal(1), from_expr).to(to_expr)
+    magnitude = quantity.magnitude
+    if not isinstance(magnitude, Decimal):
+        magnitude = Decimal(str(magnitude))
+    return magnitude.normalize()
+
+
+@lru_cache(maxsize=4096)
+def _density_factor(from_expr: str, to_expr: str) -> Decimal:
+    # Factor k with: value_to = value_from * k / density(g/mL)  (concentration -> fraction)
+    quantity = (ureg.Quantity(Decimal(1), from_expr) / ureg.Quantity(Decimal(1), "g/mL")).to(
+        to_expr
+    )
+    return Decimal(quantity.magnitude).normalize()
+
+
+def same_kind(a: Unit | str, b: Unit | str) -> bool:
+    """True if values in ``a`` and ``b`` convert into each other without extra data."""
+    return _as_unit(a).kind == _as_unit(b).kind
+
+
+def conversion_factor(from_unit: Unit | str, to_unit: Unit | str) -> Decimal:
+    """The exact factor k with ``value_in_to = value_in_from * k`` (cached per pair)."""
+    src, dst = _as_unit(from_unit), _as_unit(to_unit)
+    if src.kind != dst.kind:
+        raise UnitError(
+            f"单位不兼容：{src.symbol}（{src.kind_zh}）不能换算为 {dst.symbol}（{dst.kind_zh}）"
+            + (
+                "，质量浓度与质量分数之间换算需提供密度"
+                if {src.kind, dst.kind} == {"mass_fraction", "mass_concentration"}
+                else ""
+            )
+        )
+    return _factor(src.expression, dst.expression)
+
+
+def convert(
+    value: Decimal,
+    from_unit: Unit | str,
+    to_unit: Unit | str,
+    *,
+    density: Decimal | None = None,
+) -> Decimal:
+    """Convert ``value`` exactly.  ``density`` (g/mL) bridges mg/L and mg/kg, nothing else."""
+    src, dst = _as_unit(from_unit), _as_unit(to_unit)
+    if src.kind == dst.kind:
+        return value * _factor(src.expression, dst.expression)
+    kinds = {src.kind, dst.kind}
+    if kinds == {"mass_fraction", "mass_concentration"} and density is not None:
+        if not isinstance(density, Decimal) or density <= 0:
+            raise UnitError(f"密度必须为正的 Decimal 数值（g/mL）：{density!r}")
+        if src.kind == "mass_concentration":
+            return value * _density_factor(src.expression, dst.expression) / density
+        # fraction -> concentration: value * density, expressed in the target unit
+        back = _density_factor(dst.expression, src.expression)
+        return value * density / back
+    return value * conversion_factor(src, dst)  # raises the explanatory UnitError

@@ -1,0 +1,1 @@
+"""Organisations of the testing network: prefecture lab, county labs, rapid-test stations."""

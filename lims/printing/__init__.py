@@ -1,0 +1,1 @@
+"""PDF rendering, barcodes/QR codes and label sheets (no database access)."""

@@ -1,0 +1,1 @@
+"""Test reports: document model, HTML/PDF rendering, PAdES signing and verification."""

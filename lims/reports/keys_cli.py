@@ -1,0 +1,55 @@
+"""`lims keys …`: development signing keys (registered into the lims CLI by the lead)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from lims.reports.signing import (
+    DEFAULT_KEYS_DIR,
+    PASSPHRASE_ENV,
+    SigningSetupError,
+    init_dev_pki,
+    load_signer,
+    read_passphrase,
+)
+
+
+@click.group("keys", help="管理报告签名密钥（开发用 CA 与实验室签名证书）。")
+def keys() -> None:
+    pass
+
+
+@keys.command("init", help="创建开发用 CA 和实验室签名证书（含不可否认性密钥用途）。")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_KEYS_DIR,
+    show_default=True,
+    help="密钥输出目录",
+)
+@click.option(
+    "--lab-name",
+    default="LIMS Demo Food Testing Lab",
+    show_default=True,
+    help="写入证书的实验室名称",
+)
+@click.option("--force", is_flag=True, help="覆盖已有密钥（已签名报告将无法用新 CA 验证）")
+def init_command(directory: Path, lab_name: str, force: bool) -> None:
+    try:
+        paths = init_dev_pki(directory, lab_name=lab_name, overwrite=force)
+        # Prove the PKCS#12 opens with the passphrase before telling the user it is ready.
+        signer = load_signer(paths.lab_pkcs12, read_passphrase(directory))
+    except SigningSetupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"CA 证书:        {paths.ca_cert}")
+    click.echo(f"CA 私钥:        {paths.ca_key}")
+    click.echo(f"签名证书:       {paths.lab_cert}")
+    click.echo(f"签名 PKCS#12:   {paths.lab_pkcs12}")
+    if paths.passphrase_file is not None:
+        click.echo(f"口令文件:       {paths.passphrase_file}（权限 0600）")
+    else:
+        click.echo(f"口令:           来自环境变量 {PASSPHRASE_ENV}")
+    click.echo(f"签名证书主题:   {signer.subject}")

@@ -1,0 +1,1 @@
+"""Tests of the limits engine (pure: no app, no database)."""
