@@ -32,9 +32,7 @@ def main() -> int:
                 "--no-fuzzy-matching", "--ignore-obsolete")
     else:
         pybabel("init", "-i", str(POT), "-d", str(CATALOG_DIR), "-l", "zh_Hans_CN")
-    from babel.messages.pofile import read_po
-
-    from babel.messages.pofile import write_po
+    from babel.messages.pofile import read_po, write_po
 
     with PO.open("rb") as handle:
         catalog = read_po(handle)

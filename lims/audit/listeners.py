@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from lims.audit.chain import GENESIS, row_hash
 from lims.audit.context import current_actor, current_reason
-from lims.audit.models import AuditEntry, Audited
+from lims.audit.models import Audited, AuditEntry
 from lims.core.db import utcnow
 
 # Any constant works; it only has to be the same for every writer of the chain.

@@ -20,5 +20,9 @@ CLI_COMMANDS = [
     ("lims.orgs.cli", "orgs_cli"),
     ("lims.users.cli", "users_cli"),
     ("lims.audit.cli", "audit_cli"),
+    ("lims.limits.cli", "limits"),
+    ("lims.instruments.cli", "instruments"),
+    ("lims.instruments.cli", "agent"),
+    ("lims.reports.keys_cli", "keys"),
     ("lims.core.demo", "demo_command"),
 ]

@@ -14,8 +14,8 @@ from lims.extensions import db
 from lims.orgs.models import Organization
 from lims.users.models import User
 from lims.users.roles import parse_role
-from lims.users.services import issue_token
 from lims.users.services import create_user as create_user_op
+from lims.users.services import issue_token
 
 users_cli = AppGroup("users", help="用户与 API 令牌 / Users and API tokens.")
 

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# lims developer entry point. The README's two commands:
+#   ./dev.sh run    set everything up, create the demo world on SQLite, serve on :5000
+#   ./dev.sh test   set everything up, run ruff and the whole suite on SQLite and PostgreSQL
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+VENV="$ROOT/.venv"
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null 2>&1 || PY=python3
+
+log() { printf '\033[1;32m==>\033[0m %s\n' "$*" >&2; }
+
+apt_install() {
+    local missing=()
+    for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing system packages: ${missing[*]}"
+    local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+setup() {
+    # CJK fonts so reports never print empty boxes; fontconfig for WeasyPrint.
+    if command -v apt-get >/dev/null 2>&1; then
+        apt_install fonts-noto-cjk fontconfig libpango-1.0-0 libpangoft2-1.0-0
+    fi
+    if [ ! -x "$VENV/bin/python" ]; then
+        log "creating virtualenv $VENV"
+        "$PY" -m venv "$VENV"
+    fi
+    local stamp="$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+    if [ ! -f "$stamp" ]; then
+        log "installing Python packages"
+        "$VENV/bin/pip" install -q --upgrade pip setuptools wheel
+        "$VENV/bin/pip" install -q -e ".[test]"
+        touch "$stamp"
+    fi
+}
+
+postgres_up() {
+    pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null && return 0
+    log "starting PostgreSQL"
+    if command -v pg_ctlcluster >/dev/null 2>&1; then
+        pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start || true
+    fi
+    for _ in $(seq 1 30); do
+        pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null && return 0
+        sleep 1
+    done
+    return 1
+}
+
+run_app() {
+    setup
+    export LIMS_INSTANCE_PATH="${LIMS_INSTANCE_PATH:-$ROOT/instance}"
+    "$VENV/bin/lims" demo
+    [ -f "$LIMS_INSTANCE_PATH/keys/lab-signing.p12" ] || "$VENV/bin/lims" keys init --dir "$LIMS_INSTANCE_PATH/keys" >/dev/null
+    log "lims is at http://127.0.0.1:${PORT:-5000}/  (Ctrl-C stops it)"
+    exec "$VENV/bin/lims" run --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}"
+}
+
+run_tests() {
+    setup
+    log "ruff"
+    "$VENV/bin/ruff" check lims tests benchmarks scripts wsgi.py
+    log "test suite on SQLite"
+    LIMS_TEST_DB=sqlite "$VENV/bin/pytest" -q -p no:cacheprovider "$@"
+    if postgres_up; then
+        log "test suite on PostgreSQL"
+        LIMS_TEST_DB=postgresql "$VENV/bin/pytest" -q -p no:cacheprovider "$@"
+    elif [ "${CI:-}" = "true" ]; then
+        echo "PostgreSQL at 127.0.0.1:5432 could not be started; the PostgreSQL leg is required in CI" >&2
+        exit 1
+    else
+        echo "warning: PostgreSQL is not reachable; only the SQLite leg ran" >&2
+    fi
+}
+
+case "${1:-}" in
+    run) shift; run_app "$@" ;;
+    test) shift; run_tests "$@" ;;
+    setup) setup ;;
+    *) echo "usage: ./dev.sh run | test [pytest args] | setup" >&2; exit 2 ;;
+esac
