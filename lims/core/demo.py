@@ -36,7 +36,9 @@ DEMO_USERS = [
 ]
 
 # Later packages add their demo data through these hooks (module, function), in flow order.
-DEMO_STEPS: list[tuple[str, str]] = []
+DEMO_STEPS: list[tuple[str, str]] = [
+    ("lims.limits.services", "load_shipped_limits_once"),
+]
 
 
 def build_demo_world() -> list[tuple[str, str, str]]:

@@ -7,6 +7,7 @@ MODEL_MODULES = [
     "lims.audit.models",
     "lims.orgs.models",
     "lims.users.models",
+    "lims.limits.models",
 ]
 
 BLUEPRINTS = [

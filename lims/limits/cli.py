@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
 
 import click
+from flask.cli import with_appcontext
 
 from .checking import check_result, judge_text
 from .judgement import COMPARISON_ZH, COMPARISONS, RULE_ZH, RULES, JudgementError
@@ -152,23 +153,49 @@ def check_command(
     as_json: bool,
 ) -> None:
     """Look the limit up in the library, then judge the result."""
-    from .library import load_shipped_library
-
     try:
         on = dt.date.fromisoformat(date_text) if date_text else dt.date.today()
     except ValueError:
         _fail(f"无法识别的日期：{date_text!r}（应为 YYYY-MM-DD）", as_json)
     names = [n.strip() for f in foods for n in f.split("|") if n.strip()]
-    index = load_shipped_library()
     try:
-        outcome = check_result(
+        outcome = _with_library(lambda index: check_result(
             index, item, names, result, on, standard=standard, basis=basis,
             condition=condition, comparison=comparison, rule=rule, uncertainty=uncertainty,
             lod=lod, loq=loq, density=_density(density),
-        )  # fmt: skip
+        ))  # fmt: skip
     except (ValueError, *_INPUT_ERRORS) as exc:
         _fail(str(exc), as_json)
     _emit(outcome.data, as_json)
+
+
+def _with_library(work):
+    """Run ``work(index)`` on the database library when run as ``lims`` with a migrated
+    database; otherwise (no app, or no tables yet) on the library shipped with lims."""
+    from contextlib import nullcontext
+
+    from flask import has_app_context
+    from flask.cli import ScriptInfo
+
+    from .library import load_shipped_library
+
+    info = click.get_current_context().find_object(ScriptInfo)
+    if has_app_context():
+        context = nullcontext()
+    elif info is not None:
+        context = info.load_app().app_context()
+    else:
+        return work(load_shipped_library())
+    import sqlalchemy.exc
+
+    from .services import library_index
+
+    with context:
+        try:
+            index = library_index()
+        except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.ProgrammingError):
+            index = load_shipped_library()  # no tables yet: judge with the shipped library
+        return work(index)
 
 
 @limits.command("validate")
@@ -195,3 +222,54 @@ def validate_command(path: str, as_json: bool) -> None:
             click.echo(str(error))
         click.echo(f"{len(records)} 行，{len(errors)} 处错误")
     sys.exit(1 if errors else 0)
+
+
+@limits.command("load")
+@with_appcontext
+def load_command() -> None:
+    """Put the limit library shipped with lims into the database (add or update)."""
+    from lims.extensions import db
+
+    from .services import load_shipped_limits
+
+    summary = load_shipped_limits()
+    db.session.commit()
+    click.echo(f"{len(summary.standards)} 项标准，{summary.rows} 条限量 / "
+               f"{len(summary.standards)} standards, {summary.rows} limit rows loaded")
+
+
+@limits.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--standards", "standards_path", type=click.Path(exists=True, dir_okay=False),
+              help="CSV of new standards/editions (columns as data/standards.csv)")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def import_command(path: str, standards_path: str | None, as_json: bool) -> None:
+    """Add or update a standard from a CSV/XLSX of limit rows; any bad row refuses the file."""
+    from lims.extensions import db
+
+    from .rows_io import ImportRefused
+    from .services import import_limits
+
+    try:
+        summary = import_limits(path, standards_path=standards_path)
+        db.session.commit()
+    except ImportRefused as exc:
+        db.session.rollback()
+        if as_json:
+            click.echo(json.dumps({"ok": False, "errors": [
+                {"row": e.row, "message": e.message} for e in exc.errors]}, ensure_ascii=False))
+        else:
+            click.echo(f"文件被拒绝，未导入任何行 / file refused, nothing imported "
+                       f"({len(exc.errors)} errors):", err=True)
+            for error in exc.errors:
+                click.echo(f"  {error}", err=True)
+        sys.exit(1)
+    except (ValueError, OSError) as exc:
+        db.session.rollback()
+        _fail(str(exc), as_json)
+    if as_json:
+        click.echo(json.dumps({"ok": True, "standards": list(summary.standards),
+                               "rows": summary.rows}, ensure_ascii=False))
+    else:
+        click.echo(f"导入 {summary.rows} 条限量：{'、'.join(summary.standards)}")
