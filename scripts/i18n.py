@@ -1,10 +1,9 @@
 """Maintain the zh_CN catalog: extract messages, merge, fill from a table, compile.
 
-Usage: python scripts/i18n.py [--check] [--fill FILE.tsv]
+Usage: python scripts/i18n.py [--check]
   --check  exit 1 when a message has no Chinese translation.
-  --fill   take translations for new messages from a TSV of msgid<TAB>msgstr lines.
-The table of translations lives in lims/translations/zh_CN/LC_MESSAGES/messages.po itself;
-new messages are added empty and must be translated there.
+Translations are kept in lims/translations/zh_CN.tsv (msgid<TAB>msgstr, one per line; append
+new ones there) and written into the .po/.mo catalog by this script.
 """
 
 from __future__ import annotations
@@ -36,15 +35,13 @@ def main() -> int:
 
     with PO.open("rb") as handle:
         catalog = read_po(handle)
-    if "--fill" in sys.argv:
-        table = Path(sys.argv[sys.argv.index("--fill") + 1]).read_text("utf-8")
-        for line in table.splitlines():
-            if "\t" in line:
-                msgid, msgstr = line.split("\t", 1)
-                if msgid in catalog:
-                    catalog[msgid].string = msgstr
-        with PO.open("wb") as handle:
-            write_po(handle, catalog, width=100, sort_output=True)
+    for line in (CATALOG_DIR / "zh_CN.tsv").read_text("utf-8").splitlines():
+        if "\t" in line:
+            msgid, msgstr = line.split("\t", 1)
+            if msgid in catalog:
+                catalog[msgid].string = msgstr
+    with PO.open("wb") as handle:
+        write_po(handle, catalog, width=100, sort_output=True)
     missing = [m.id for m in catalog if m.id and not m.string]
     if missing:
         print("untranslated:", *missing, sep="\n  ")
