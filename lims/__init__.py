@@ -65,11 +65,13 @@ def _register_blueprints(app: Flask) -> None:
     import importlib
 
     from lims.core.api import api_bp
-    from lims.core.registry import BLUEPRINTS
+    from lims.core.registry import API_MODULES, BLUEPRINTS
     from lims.extensions import csrf
 
     for module_name, attr in BLUEPRINTS:
         app.register_blueprint(getattr(importlib.import_module(module_name), attr))
+    for module_name in API_MODULES:
+        importlib.import_module(module_name)
     # API clients authenticate with a bearer token, not a browser session: CSRF does not apply.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
@@ -89,6 +91,17 @@ def _install_session_policy(app: Flask) -> None:
     from lims.core.db import utcnow
 
     @app.before_request
+    def fresh_request_globals():
+        # A request normally gets a fresh app context and so a fresh ``g``; when an app
+        # context outlives requests (tests, scripts) cached CSRF tokens, users and locales
+        # of an earlier request must not leak into this one.
+        from flask_babel import refresh
+
+        for name in list(vars(g)):
+            delattr(g, name)
+        refresh()
+
+    @app.before_request
     def idle_timeout():
         set_actor(SYSTEM)
         if request.endpoint == "static" or request.blueprint == "api":
@@ -106,11 +119,7 @@ def _install_session_policy(app: Flask) -> None:
         return None
 
     @app.before_request
-    def fresh_request_state():
-        # An app context may outlive one request (tests, CLI); the locale is per request.
-        from flask_babel import refresh
-
-        refresh()
+    def remember_request_start():
         g.request_started = datetime.now()
 
     app.permanent_session_lifetime = app.config.get("PERMANENT_SESSION_LIFETIME",

@@ -162,3 +162,63 @@ def _csrf_from(html: str) -> str:
 @pytest.fixture
 def csrf_from():
     return _csrf_from
+
+
+# --- the reference world: network, sampling rules, capabilities, limits, instruments --------
+
+def _seed_reference_world(url: str, instance: Path) -> None:
+    """Everything the demo world has except its users (see lims.core.demo.DEMO_STEPS)."""
+    import importlib
+
+    from lims.audit.context import Actor, acting_as
+    from lims.core.demo import DEMO_STEPS
+    from lims.orgs.services import load_network
+
+    app = create_app(_test_settings(url, instance))
+    with app.app_context(), acting_as(Actor(None, "test-seed")):
+        load_network()
+        for module_name, func in DEMO_STEPS:
+            getattr(importlib.import_module(module_name), func)()
+        db.session.commit()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def seeded_template(database_template, tmp_path_factory) -> Iterator[dict]:
+    base = tmp_path_factory.mktemp("seeded")
+    if database_template["engine"] == "sqlite":
+        path = base / "seeded.db"
+        shutil.copyfile(database_template["template"], path)
+        _seed_reference_world(f"sqlite:///{path}", base)
+        yield {"engine": "sqlite", "template": path}
+        return
+    name = f"lims_seed_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    source = sa.engine.make_url(database_template["url"]).database
+    _empty_postgres(database_template["url"])
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
+    url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(False)
+    _seed_reference_world(url, base)
+    yield {"engine": "postgresql", "name": name, "admin": admin}
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def seeded_url(seeded_template, tmp_path) -> Iterator[str]:
+    """A database holding the reference world, private to one test.  A test package opts in
+    by overriding ``database_url`` with it (see tests/samples/conftest.py)."""
+    if seeded_template["engine"] == "sqlite":
+        path = tmp_path / "seeded.db"
+        shutil.copyfile(seeded_template["template"], path)
+        yield f"sqlite:///{path}"
+        return
+    name = f"lims_t_{uuid.uuid4().hex[:10]}"
+    admin = seeded_template["admin"]
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{seeded_template["name"]}"'))
+    yield sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+

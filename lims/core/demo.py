@@ -38,6 +38,9 @@ DEMO_USERS = [
 # Later packages add their demo data through these hooks (module, function), in flow order.
 DEMO_STEPS: list[tuple[str, str]] = [
     ("lims.limits.services", "load_shipped_limits_once"),
+    ("lims.foods.services", "import_edition_once"),
+    ("lims.capabilities.services", "load_demo_capabilities"),
+    ("lims.instruments.services", "load_demo_instruments"),
 ]
 
 

@@ -7,7 +7,11 @@ MODEL_MODULES = [
     "lims.audit.models",
     "lims.orgs.models",
     "lims.users.models",
+    "lims.foods.models",
     "lims.limits.models",
+    "lims.capabilities.models",
+    "lims.instruments.models",
+    "lims.samples.models",
 ]
 
 BLUEPRINTS = [
@@ -15,15 +19,27 @@ BLUEPRINTS = [
     ("lims.users.views", "bp"),
     ("lims.audit.views", "bp"),
     ("lims.orgs.views", "bp"),
+    ("lims.foods.views", "bp"),
+    ("lims.capabilities.views", "bp"),
+    ("lims.instruments.views", "bp"),
+    ("lims.samples.views", "bp"),
 ]
 
 CLI_COMMANDS = [
     ("lims.orgs.cli", "orgs_cli"),
     ("lims.users.cli", "users_cli"),
     ("lims.audit.cli", "audit_cli"),
+    ("lims.foods.cli", "taxonomy_cli"),
     ("lims.limits.cli", "limits"),
+    ("lims.capabilities.cli", "capabilities_cli"),
     ("lims.instruments.cli", "instruments"),
     ("lims.instruments.cli", "agent"),
     ("lims.reports.keys_cli", "keys"),
     ("lims.core.demo", "demo_command"),
+]
+
+# Modules that add routes to the /api/v1 blueprint (imported before it is registered).
+API_MODULES = [
+    "lims.instruments.api",
+    "lims.samples.api",
 ]

@@ -22,6 +22,14 @@ class NavEntry:
 
 # Packages append their entries in flow order (see lims.core.registry).
 NAV: list[NavEntry] = [
+    NavEntry("samples.index", _l("Samples"), _l("Receipt, routing, custody and the sample list"),
+             Permission.VIEW),
+    NavEntry("foods.index", _l("Sampling rules"),
+             _l("The 2026 national sampling rules: categories and test items"), Permission.VIEW),
+    NavEntry("capabilities.index", _l("Capabilities"), _l("What each lab can test"),
+             Permission.VIEW),
+    NavEntry("instruments.index", _l("Instruments"),
+             _l("Balances and rapid-test readers, calibration, bench capture"), Permission.VIEW),
     NavEntry("orgs.index", _l("Organisations"), _l("Labs and stations of the network"),
              Permission.VIEW),
 ]
@@ -70,5 +78,12 @@ def tier_label(tier: object) -> str:
     return zh if _zh() else en
 
 
+def has_endpoint(name: str) -> bool:
+    from flask import current_app
+
+    return name in current_app.view_functions
+
+
 def template_globals() -> dict:
-    return {"nav_items": nav_items, "role_label": role_label, "tier_label": tier_label, "_": _}
+    return {"nav_items": nav_items, "role_label": role_label, "tier_label": tier_label,
+            "has_endpoint": has_endpoint, "_": _}

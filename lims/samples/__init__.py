@@ -1,0 +1,1 @@
+"""Samples: receipt, test plan, routing to labs, sub-samples, chain of custody, lifecycle."""

@@ -1,0 +1,190 @@
+"""``/api/v1/samples``: receipt and custody for instruments of other systems and scripts."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask import jsonify, request, url_for
+from flask_login import current_user
+
+from lims.core.api import ApiError, api_bp, api_login_required
+from lims.extensions import db
+from lims.samples import services
+from lims.samples.lifecycle import SampleStatus, TransitionError
+from lims.samples.listing import SampleFilters, list_samples
+from lims.samples.models import Sample
+from lims.samples.receipt import ReceiptError, ReceiptInput
+from lims.users.roles import Permission
+
+_RECEIPT_FIELDS = set(ReceiptInput.__dataclass_fields__)
+
+
+def sample_json(sample: Sample, *, full: bool = True) -> dict:
+    data = {
+        "number": sample.number, "status": sample.status.value,
+        "task_type": sample.task_type.value, "food_name": sample.food_name,
+        "subcategory": {"code": sample.subcategory.code, "name": sample.subcategory.name_zh},
+        "business_name": sample.business_name, "county": sample.business_region.name,
+        "sampled_on": sample.sampled_on.isoformat(),
+        "received_at": sample.received_at.isoformat(),
+        "registered_by_lab": sample.registered_org.code,
+        "assigned_lab": sample.assigned_org.code if sample.assigned_org else None,
+        "holder": sample.holder_org.code if sample.holder_org else None,
+        "parent": sample.parent.number if sample.parent else None,
+    }
+    if full:
+        data.update(
+            quantity=f"{sample.quantity} {sample.quantity_unit}",
+            condition_ok=sample.condition_ok, condition_notes=sample.condition_notes,
+            sub_samples=[c.number for c in sample.children],
+            tests=[{"id": t.id, "item_code": t.test_item.code, "item": t.test_item.name_zh,
+                    "basis_standard": t.basis_standard, "method_standard": t.method_standard,
+                    "lab": t.lab.code if t.lab else None, "removed": t.removed,
+                    "removed_reason": t.removed_reason} for t in sample.tests],
+            timeline=[{"at": e.at.isoformat(), "kind": e.kind.value, "summary": e.summary,
+                       "by": e.by_user.display_name if e.by_user else None,
+                       "condition": e.condition,
+                       "temperature_c": str(e.temperature_c) if e.temperature_c is not None
+                       else None} for e in services.timeline(sample)],
+        )
+    return data
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError("请求体必须是 JSON 对象", 400)
+    return body
+
+
+def _visible(number: str) -> Sample:
+    sample = services.find_visible(current_user, number)
+    if sample is None:
+        raise ApiError(f"未找到样品 {number}", 404)
+    return sample
+
+
+@api_bp.post("/samples")
+@api_login_required(Permission.REGISTER_SAMPLE)
+def create_sample():
+    body = _json_body()
+    unknown = sorted(set(body) - _RECEIPT_FIELDS)
+    if unknown:
+        raise ApiError("未知字段", 422, {name: "未知字段" for name in unknown})
+    for name in ("removed_items", "added_items"):
+        if name in body and not isinstance(body[name], dict):
+            raise ApiError("字段格式错误", 422, {name: "应为 {检验项目编码: 原因} 对象"})
+    try:
+        sample = services.register_sample(ReceiptInput(**body), current_user)
+        db.session.commit()
+    except ReceiptError as exc:
+        db.session.rollback()
+        raise ApiError("样品登记信息有误", 422, exc.errors) from exc
+    except services.SampleError as exc:
+        db.session.rollback()
+        raise ApiError(str(exc), 403) from exc
+    response = jsonify(sample_json(sample))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_sample", number=sample.number)
+    return response
+
+
+@api_bp.get("/samples/<number>")
+@api_login_required(Permission.VIEW)
+def get_sample(number: str):
+    return jsonify(sample_json(_visible(number)))
+
+
+@api_bp.get("/samples")
+@api_login_required(Permission.VIEW)
+def list_samples_api():
+    filters = SampleFilters.from_args(request.args)
+    if filters.errors:
+        raise ApiError("筛选条件有误", 422, filters.errors)
+    try:
+        page = list_samples(services.visibility_clause(current_user), filters,
+                            after=request.args.get("after"),
+                            page_size=min(int(request.args.get("limit", 50)), 200))
+    except ValueError as exc:
+        raise ApiError(str(exc), 422) from exc
+    return jsonify({"samples": [sample_json(s, full=False) for s in page.samples],
+                    "next": page.next_cursor})
+
+
+@api_bp.post("/samples/<number>/route")
+@api_login_required(Permission.REGISTER_SAMPLE)
+def route_sample(number: str):
+    sample = _visible(number)
+    body = _json_body()
+    from lims.orgs.services import org_by_code
+
+    assignments = {}
+    for test_id, lab_code in (body.get("assignments") or {}).items():
+        org = org_by_code(str(lab_code))
+        if org is None or not str(test_id).isdigit():
+            raise ApiError("分配信息有误", 422, {str(test_id): f"未知机构 {lab_code}"})
+        assignments[int(test_id)] = org.id
+    try:
+        parts = services.route_sample(sample, assignments, current_user)
+        db.session.commit()
+    except (services.SampleError, TransitionError) as exc:
+        db.session.rollback()
+        raise ApiError(str(exc), 409) from exc
+    return jsonify({"samples": [p.number for p in parts]})
+
+
+def _temperature(body: dict) -> Decimal | None:
+    value = body.get("temperature_c")
+    if value in (None, ""):
+        return None
+    if isinstance(value, float):
+        raise ApiError("温度须以字符串或整数给出", 422, {"temperature_c": "不接受浮点数"})
+    try:
+        return Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ApiError("温度格式错误", 422, {"temperature_c": f"不是数值：{value}"}) from exc
+
+
+@api_bp.post("/samples/<number>/dispatch")
+@api_login_required(Permission.DISPATCH_SAMPLE)
+def dispatch_sample(number: str):
+    sample, body = _visible(number), _json_body()
+    try:
+        services.dispatch(sample, current_user, condition=body.get("condition", ""),
+                          temperature_c=_temperature(body), notes=body.get("notes"))
+        db.session.commit()
+    except (services.SampleError, TransitionError) as exc:
+        db.session.rollback()
+        raise ApiError(str(exc), 409) from exc
+    return jsonify(sample_json(sample, full=False))
+
+
+@api_bp.post("/samples/<number>/receive")
+@api_login_required(Permission.RECEIVE_SAMPLE)
+def receive_sample(number: str):
+    sample, body = _visible(number), _json_body()
+    try:
+        services.receive_at_lab(sample, current_user, condition=body.get("condition", ""),
+                                temperature_c=_temperature(body))
+        db.session.commit()
+    except (services.SampleError, TransitionError) as exc:
+        db.session.rollback()
+        raise ApiError(str(exc), 409) from exc
+    return jsonify(sample_json(sample, full=False))
+
+
+@api_bp.post("/samples/<number>/transitions")
+@api_login_required(Permission.VIEW)
+def transition_sample(number: str):
+    sample, body = _visible(number), _json_body()
+    try:
+        target = SampleStatus(body.get("status", ""))
+    except ValueError as exc:
+        raise ApiError("未知状态", 422, {"status": f"未知状态：{body.get('status')}"}) from exc
+    try:
+        services.transition(sample, target, current_user, reason=body.get("reason"))
+        db.session.commit()
+    except (services.SampleError, TransitionError) as exc:
+        db.session.rollback()
+        raise ApiError(str(exc), 409) from exc
+    return jsonify(sample_json(sample, full=False))
