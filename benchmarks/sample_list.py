@@ -139,19 +139,20 @@ def measure(ref: dict, repeats: int) -> dict[str, list[float]]:
     from lims.samples.listing import _encode
 
     deep_cursor = _encode([deep[0], deep[1]])
+    everything, own_county = visibility_clause(receiver), visibility_clause(county)
     queries = {
-        "first page": (receiver, SampleFilters(), None),
-        "filtered page": (receiver, SampleFilters(status="in_testing",
-                                                  region_id=ref["regions"][0]), None),
-        "county first page": (county, SampleFilters(), None),
-        "deep page": (receiver, SampleFilters(), deep_cursor),
+        "first page": (everything, SampleFilters(), None),
+        "filtered page": (everything, SampleFilters(status="in_testing",
+                                                    region_id=ref["regions"][0]), None),
+        "county first page": (own_county, SampleFilters(), None),
+        "deep page": (everything, SampleFilters(), deep_cursor),
     }
     timings: dict[str, list[float]] = {name: [] for name in queries}
     for _ in range(repeats):
-        for name, (user, filters, cursor) in queries.items():
+        for name, (visible, filters, cursor) in queries.items():
             db.session.expunge_all()
             started = time.perf_counter()
-            page = list_samples(visibility_clause(user), filters, after=cursor)
+            page = list_samples(visible, filters, after=cursor)
             [s.number for s in page.samples]
             timings[name].append((time.perf_counter() - started) * 1000)
     return timings
