@@ -119,6 +119,105 @@ def simulate_cmd(driver_name, use_pty, tcp_port, script_file, steps) -> None:
         sim.stop()
 
 
+# -- records (need the app and the database; ``lims instruments register|certify|list``) ----
+
+
+def _records_command(f):
+    from flask.cli import with_appcontext
+
+    return instruments.command(f.__name__.removesuffix("_cmd"))(with_appcontext(f))
+
+
+@click.option("--port-settings", default="{}", help='JSON, 如 {"baudrate": 2400, "parity": "E"}')
+@click.option("--port", "port_url", default="", help="工作站端口 / port on the bench PC")
+@click.option("--bench", default="", help="工作台 / bench")
+@click.option("--location", default="", help="房间 / room")
+@click.option("--model", default="")
+@click.option("--manufacturer", default="")
+@click.option("--serial", "serial_number", default="", help="序列号 / serial number")
+@click.option("--org", "org_code", required=True, help="机构代码，如 BZ-LAB / BL-ST01")
+@click.option("--driver", "driver_name", type=_DRIVER, required=True)
+@click.option("--kind", type=click.Choice(["balance", "pesticide_reader", "gold_reader", "other"]),
+              required=True)
+@click.option("--name", required=True, help="仪器名称")
+@click.argument("code")
+def register_cmd(code, name, kind, driver_name, org_code, serial_number, manufacturer, model,
+                 location, bench, port_url, port_settings) -> None:
+    """登记仪器 / register an instrument record."""
+    from lims.audit.context import Actor, acting_as
+    from lims.extensions import db
+    from lims.instruments import services
+    from lims.orgs.services import org_by_code
+
+    with acting_as(Actor(None, "cli")):
+        try:
+            services.register_instrument(
+                code=code, name=name, kind=kind, driver=driver_name, org=org_by_code(org_code),
+                serial_number=serial_number, manufacturer=manufacturer, model=model,
+                location=location, bench=bench, port_url=port_url, port_settings=port_settings)
+            db.session.commit()
+        except services.InstrumentInputError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"registered {code}; add a certificate: lims instruments certify {code} ...")
+
+
+@click.option("--notes", default="")
+@click.option("--until", "valid_until", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--from", "valid_from", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--issued-by", required=True, help="出具机构 / issuing body")
+@click.option("--kind", type=click.Choice(["calibration", "verification"]), default="calibration",
+              show_default=True)
+@click.option("--number", required=True, help="证书编号 / certificate number")
+@click.argument("code")
+def certify_cmd(code, number, kind, issued_by, valid_from, valid_until, notes) -> None:
+    """登记校准/检定证书 / add a calibration or verification certificate."""
+    from lims.audit.context import Actor, acting_as
+    from lims.extensions import db
+    from lims.instruments import services
+
+    instrument = services.find_instrument(code)
+    if instrument is None:
+        raise click.ClickException(f"仪器不存在：{code}")
+    with acting_as(Actor(None, "cli")):
+        try:
+            services.add_certificate(instrument, number=number, kind=kind, issued_by=issued_by,
+                                     valid_from=valid_from.date(), valid_until=valid_until.date(),
+                                     notes=notes)
+            db.session.commit()
+        except services.InstrumentInputError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"{code}: {services.calibration_status(instrument).reason_zh}")
+
+
+@click.option("--json", "as_json", is_flag=True)
+def list_cmd(as_json: bool) -> None:
+    """列出仪器及校准状态 / list instruments with their calibration status."""
+    import sqlalchemy as sa
+
+    from lims.extensions import db
+    from lims.instruments import services
+    from lims.instruments.models import Instrument
+
+    rows = []
+    for i in db.session.scalars(sa.select(Instrument).order_by(Instrument.code)):
+        st = services.calibration_status(i)
+        rows.append({"code": i.code, "org": i.org.code, "driver": i.driver, "bench": i.bench,
+                     "serial_number": i.serial_number, "ok": st.ok, "status": st.code,
+                     "reason": st.reason_zh})
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r['code']:<12} {r['org']:<9} {r['driver']:<17} {r['status']:<15} {r['reason']}")
+
+
+register_cmd = _records_command(register_cmd)
+certify_cmd = _records_command(certify_cmd)
+list_cmd = _records_command(list_cmd)
+
+
 @click.command("agent")
 @click.option("--server", required=True, help="LIMS 地址，如 https://lims.example.org")
 @click.option("--token", required=True, envvar="LIMS_AGENT_TOKEN", help="API token")

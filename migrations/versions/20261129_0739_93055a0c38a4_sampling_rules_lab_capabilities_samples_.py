@@ -1,4 +1,4 @@
-"""sampling rules, lab capabilities, samples and custody
+"""sampling rules, lab capabilities, instruments, samples and custody
 
 Revision ID: 93055a0c38a4
 Revises: 19b598d14dec
