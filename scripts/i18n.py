@@ -2,8 +2,8 @@
 
 Usage: python scripts/i18n.py [--check]
   --check  exit 1 when a message has no Chinese translation.
-Translations are kept in lims/translations/zh_CN.tsv (msgid<TAB>msgstr, one per line; append
-new ones there) and written into the .po/.mo catalog by this script.
+Translations are kept in lims/translations/zh_CN*.tsv (msgid<TAB>msgstr, one per line; a
+package appends to its own zh_CN.<package>.tsv) and written into the .po/.mo catalog by this script.
 """
 
 from __future__ import annotations
@@ -35,11 +35,13 @@ def main() -> int:
 
     with PO.open("rb") as handle:
         catalog = read_po(handle)
-    for line in (CATALOG_DIR / "zh_CN.tsv").read_text("utf-8").splitlines():
-        if "\t" in line:
-            msgid, msgstr = line.split("\t", 1)
-            if msgid in catalog:
-                catalog[msgid].string = msgstr
+    # zh_CN.tsv plus one zh_CN.<package>.tsv per package, so packages never edit one file.
+    for table in sorted(CATALOG_DIR.glob("zh_CN*.tsv")):
+        for line in table.read_text("utf-8").splitlines():
+            if "\t" in line:
+                msgid, msgstr = line.split("\t", 1)
+                if msgid in catalog:
+                    catalog[msgid].string = msgstr
     with PO.open("wb") as handle:
         write_po(handle, catalog, width=100, sort_output=True)
     missing = [m.id for m in catalog if m.id and not m.string]
