@@ -22,9 +22,11 @@ apt_install() {
 }
 
 setup() {
-    # CJK fonts so reports never print empty boxes; fontconfig for WeasyPrint.
+    # CJK fonts so reports never print empty boxes; fontconfig for WeasyPrint; Debian's
+    # Chromium for the browser tests (tests/e2e drive /usr/bin/chromium, never a browser
+    # downloaded by `playwright install`).
     if command -v apt-get >/dev/null 2>&1; then
-        apt_install fonts-noto-cjk fontconfig libpango-1.0-0 libpangoft2-1.0-0
+        apt_install fonts-noto-cjk fontconfig libpango-1.0-0 libpangoft2-1.0-0 chromium
     fi
     if [ ! -x "$VENV/bin/python" ]; then
         log "creating virtualenv $VENV"
@@ -61,15 +63,40 @@ run_app() {
     exec "$VENV/bin/lims" run --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}"
 }
 
+redis_up() {
+    "$VENV/bin/python" -c "import redis; redis.Redis(host='127.0.0.1', port=6379, socket_connect_timeout=1).ping()" \
+        >/dev/null 2>&1 && return 0
+    command -v redis-server >/dev/null 2>&1 || return 1
+    log "starting Redis"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null || return 1
+    for _ in $(seq 1 10); do
+        "$VENV/bin/python" -c "import redis; redis.Redis(host='127.0.0.1', port=6379).ping()" \
+            >/dev/null 2>&1 && return 0
+        sleep 1
+    done
+    return 1
+}
+
 run_tests() {
     setup
     log "ruff"
     "$VENV/bin/ruff" check lims tests benchmarks scripts wsgi.py
-    log "test suite on SQLite"
-    LIMS_TEST_DB=sqlite "$VENV/bin/pytest" -q -p no:cacheprovider "$@"
+    # The embedded set-up (SQLite, jobs inline) and the production one (PostgreSQL, jobs
+    # through RQ on Redis): the suite passes on both.
+    log "test suite on SQLite, jobs inline"
+    LIMS_TEST_DB=sqlite LIMS_REDIS_URL= "$VENV/bin/pytest" -q -p no:cacheprovider "$@"
+    local redis_url=""
+    if redis_up; then
+        redis_url="redis://127.0.0.1:6379/0"
+    elif [ "${CI:-}" = "true" ]; then
+        echo "Redis at 127.0.0.1:6379 could not be started; the RQ leg is required in CI" >&2
+        exit 1
+    else
+        echo "warning: Redis is not reachable; jobs run inline on the PostgreSQL leg too" >&2
+    fi
     if postgres_up; then
-        log "test suite on PostgreSQL"
-        LIMS_TEST_DB=postgresql "$VENV/bin/pytest" -q -p no:cacheprovider "$@"
+        log "test suite on PostgreSQL, jobs through RQ${redis_url:+ on $redis_url}"
+        LIMS_TEST_DB=postgresql LIMS_REDIS_URL="$redis_url" "$VENV/bin/pytest" -q -p no:cacheprovider "$@"
     elif [ "${CI:-}" = "true" ]; then
         echo "PostgreSQL at 127.0.0.1:5432 could not be started; the PostgreSQL leg is required in CI" >&2
         exit 1

@@ -41,6 +41,8 @@ DEMO_STEPS: list[tuple[str, str]] = [
     ("lims.foods.services", "import_edition_once"),
     ("lims.capabilities.services", "load_demo_capabilities"),
     ("lims.instruments.services", "load_demo_instruments"),
+    ("lims.reports.demo", "load_demo_cma_certificates"),
+    ("lims.stations.services", "load_demo_markets"),
 ]
 
 

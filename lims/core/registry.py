@@ -4,6 +4,7 @@ A package appears after the packages it may import (receipt → … → report �
 """
 
 MODEL_MODULES = [
+    "lims.core.jobs",
     "lims.audit.models",
     "lims.orgs.models",
     "lims.users.models",
@@ -12,10 +13,15 @@ MODEL_MODULES = [
     "lims.capabilities.models",
     "lims.instruments.models",
     "lims.samples.models",
+    "lims.results.models",
+    "lims.reports.models",
+    "lims.stations.models",
+    "lims.stats.models",
 ]
 
 BLUEPRINTS = [
     ("lims.core.views", "bp"),
+    ("lims.core.faults", "bp"),
     ("lims.users.views", "bp"),
     ("lims.audit.views", "bp"),
     ("lims.orgs.views", "bp"),
@@ -23,6 +29,12 @@ BLUEPRINTS = [
     ("lims.capabilities.views", "bp"),
     ("lims.instruments.views", "bp"),
     ("lims.samples.views", "bp"),
+    ("lims.results.views", "bp"),
+    ("lims.reports.views", "bp"),
+    ("lims.reports.public", "bp"),
+    ("lims.stations.views", "bp"),
+    ("lims.stations.views", "public_bp"),
+    ("lims.stats.views", "bp"),
 ]
 
 CLI_COMMANDS = [
@@ -35,11 +47,22 @@ CLI_COMMANDS = [
     ("lims.instruments.cli", "instruments"),
     ("lims.instruments.cli", "agent"),
     ("lims.reports.keys_cli", "keys"),
+    ("lims.reports.cli", "reports_cli"),
+    ("lims.stations.cli", "stations_cli"),
+    ("lims.stats.cli", "stats_cli"),
     ("lims.core.demo", "demo_command"),
+    ("lims.core.jobs", "worker_command"),
+    ("lims.backup.cli", "backup_command"),
+    ("lims.backup.cli", "restore_command"),
 ]
 
 # Modules that add routes to the /api/v1 blueprint (imported before it is registered).
 API_MODULES = [
+    "lims.core.openapi",
+    "lims.core.api_guards",
     "lims.instruments.api",
     "lims.samples.api",
+    "lims.results.api",
+    "lims.stations.api",
+    "lims.stats.api",
 ]

@@ -32,16 +32,26 @@ Server contract (the server side implements exactly this):
 Exactly-once: the uid is made once, stored with the reading and sent as the idempotency
 key on every attempt, so a reply lost on the network leads to a resend the server answers
 200 without storing a second reading.
+
+At a market's rapid-test station (``lims agent --station-market CODE …``) the same loop runs
+with a :class:`StationUploader` in place of the server client: each reader result becomes a
+station record (the queue's uid is the record's uid) posted as a one-record batch to
+``POST {server}/api/v1/stations/results``; the stall, vendor and food of each sample id come
+from the station's sample sheet (a CSV the operator fills in: ``sample_id, stall, vendor,
+food_name, food_category[, test_item]``).  A reading whose sample id is not on the sheet yet
+stays queued until it is.  Answers are read as above (200 delivered, 409/422 rejected).
 """
 
 from __future__ import annotations
 
 import base64
+import csv
 import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -145,6 +155,106 @@ def _error_text(resp: httpx.Response) -> str:
     except ValueError:
         pass
     return resp.text[:300] or f"HTTP {resp.status_code}"
+
+
+#: rapid-test method of the station records, by reader driver
+STATION_METHODS = {"pesticide-reader": "enzyme_inhibition", "gold-reader": "colloidal_gold"}
+
+
+class StationUploader:
+    """The agent's server side at a market station: readings go to the station results API.
+
+    Offers the ServerClient methods the Agent uses (``post_reading``, ``capture_requests``,
+    ``close``); a reader pushes its results, so there are no capture requests.
+    """
+
+    def __init__(
+        self,
+        server: str,
+        token: str,
+        market: str,
+        *,
+        operator: str,
+        sample_sheet: str | Path | None = None,
+        kit_lot: str | None = None,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.url = f"{server.rstrip('/')}/api/v1/stations/results"
+        self.market, self.operator, self.kit_lot = market, operator, kit_lot
+        self.sample_sheet = Path(sample_sheet).expanduser() if sample_sheet else None
+        self._http = httpx.Client(
+            headers={"Authorization": f"Bearer {token}", "User-Agent": "lims-agent",
+                     "X-Lims-Source": "agent"},
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def capture_requests(self) -> list[dict]:
+        return []
+
+    def samples(self) -> dict[str, dict]:
+        """The sheet, read afresh each time: the operator adds samples during the morning."""
+        if self.sample_sheet is None or not self.sample_sheet.exists():
+            return {}
+        with self.sample_sheet.open(encoding="utf-8-sig", newline="") as fh:
+            return {row["sample_id"].strip(): row for row in csv.DictReader(fh)
+                    if (row.get("sample_id") or "").strip()}
+
+    def record(self, payload: dict) -> dict | None:
+        """The station record of a queued reading, or None while its sample is not on the sheet."""
+        info = self.samples().get(str(payload.get("sample_id") or ""))
+        if info is None:
+            return None
+        method = STATION_METHODS.get(payload.get("driver", ""), "other_kit")
+        record = {
+            "uid": payload["uid"], "market": self.market, "stall": info["stall"],
+            "vendor": info.get("vendor") or None, "food_name": info["food_name"],
+            "food_category": info["food_category"],
+            "test_item": info.get("test_item") or payload.get("item") or "",
+            "method": method, "station_verdict": "positive" if payload.get("positive")
+            else "negative",
+            "tested_at": payload["read_at"], "operator": self.operator,
+            "instrument_serial": payload.get("serial_number"), "kit_lot": self.kit_lot,
+            "raw_line": payload.get("raw_text"),
+        }
+        if method == "enzyme_inhibition":
+            record["inhibition_pct"] = payload.get("inhibition_pct")
+        elif method == "colloidal_gold":
+            record["tc_ratio"] = payload.get("tc_ratio")
+            # lims-gr1 line: $GR,ch,sample,item,T,C,T/C,cut-off,COMP|SAND,judgement*HH
+            fields = base64.b64decode(payload.get("raw_b64") or "").decode(
+                "ascii", "replace").split("*")[0].split(",")
+            if len(fields) >= 10:
+                record["tc_cutoff"], record["assay"] = fields[7], fields[8]
+        return {k: v for k, v in record.items() if v is not None}
+
+    def post_reading(self, payload: dict) -> SendResult:
+        record = self.record(payload)
+        if record is None:
+            return SendResult(RETRY, None, f"样品 {payload.get('sample_id')} 不在样品登记表中")
+        try:
+            resp = self._http.post(self.url, json={"records": [record]})
+        except httpx.HTTPError as exc:
+            return SendResult(RETRY, None, f"{type(exc).__name__}: {exc}")
+        if resp.status_code == 200:
+            return SendResult(DELIVERED, resp.status_code)
+        error = _error_text(resp)
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        details = body.get("details") if isinstance(body, dict) else None
+        problems = details.get("records") if isinstance(details, dict) else None
+        if problems and isinstance(problems[0], dict):
+            error += ": " + "; ".join(f"{k}: {v}" for k, v in
+                                      (problems[0].get("errors") or {}).items())
+        if resp.status_code in (409, 422):
+            return SendResult(REJECTED, resp.status_code, error)
+        return SendResult(RETRY, resp.status_code, f"HTTP {resp.status_code}: {error}")
 
 
 class Agent:

@@ -13,8 +13,18 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from lims.core.api import ApiError, api_bp, api_login_required
+from lims.core.openapi import ErrorModel, Param, documented
 from lims.extensions import db
 from lims.instruments import services
+from lims.instruments.api_schemas import (
+    CaptureFailureIn,
+    CaptureFailureOut,
+    CaptureRequests,
+    InstrumentConfig,
+    LatestReading,
+    ReadingIn,
+    ReadingPosted,
+)
 from lims.instruments.models import Instrument, InstrumentReading
 from lims.users.roles import Permission
 
@@ -55,6 +65,8 @@ def _iso(moment) -> str:
 
 @api_bp.get("/instruments/<code>")
 @api_login_required()
+@documented("An instrument's configuration and calibration status (bench agent)",
+           responses={200: InstrumentConfig, 404: ErrorModel}, tags=("instruments",))
 def instrument_config(code: str):
     instrument = own_instrument_or_404(code, *_BENCH, Permission.MANAGE_INSTRUMENTS)
     status = services.calibration_status(instrument)
@@ -72,6 +84,9 @@ def instrument_config(code: str):
 
 @api_bp.post("/instruments/<code>/readings")
 @api_login_required()
+@documented("Deliver a reading (exactly once by uid / Idempotency-Key)", request=ReadingIn,
+           responses={200: ReadingPosted, 201: ReadingPosted, 404: ErrorModel,
+                      409: ErrorModel, 422: ErrorModel}, tags=("instruments",))
 def post_reading(code: str):
     instrument = own_instrument_or_404(code, *_BENCH)
     payload = request.get_json(silent=True)
@@ -91,6 +106,8 @@ def post_reading(code: str):
 
 @api_bp.get("/instruments/<code>/capture-requests")
 @api_login_required()
+@documented("Pending capture requests of an instrument",
+           responses={200: CaptureRequests, 404: ErrorModel}, tags=("instruments",))
 def capture_requests(code: str):
     instrument = own_instrument_or_404(code, *_BENCH)
     return jsonify({"requests": [{"id": c.id, "command": c.command}
@@ -99,6 +116,8 @@ def capture_requests(code: str):
 
 @api_bp.post("/instruments/<code>/capture-requests/<int:request_id>/failure")
 @api_login_required()
+@documented("Report that a capture request could not be read", request=CaptureFailureIn,
+           responses={200: CaptureFailureOut, 404: ErrorModel}, tags=("instruments",))
 def capture_failure(code: str, request_id: int):
     instrument = own_instrument_or_404(code, *_BENCH)
     body = request.get_json(silent=True) or {}
@@ -113,6 +132,9 @@ def capture_failure(code: str, request_id: int):
 
 @api_bp.get("/instruments/<code>/readings/latest")
 @api_login_required()
+@documented("The latest reading of an instrument", responses={200: LatestReading, 404: ErrorModel},
+           params=(Param("after", {"type": "integer"}, "only a reading with a greater id"),),
+           tags=("instruments",))
 def latest(code: str):
     instrument = own_instrument_or_404(code, *_BENCH, Permission.MANAGE_INSTRUMENTS)
     after = request.args.get("after", type=int)

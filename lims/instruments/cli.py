@@ -221,22 +221,36 @@ list_cmd = _records_command(list_cmd)
 @click.command("agent")
 @click.option("--server", required=True, help="LIMS 地址，如 https://lims.example.org")
 @click.option("--token", required=True, envvar="LIMS_AGENT_TOKEN", help="API token")
-@click.option("--instrument", "code", required=True, help="仪器编号 / instrument code")
+@click.option("--instrument", "code", help="仪器编号 / instrument code")
 @click.option("--port", "url", required=True, help="/dev/ttyUSB0, COM3, socket://h:p")
 @click.option("--driver", "driver_name", type=_DRIVER, help="默认向服务器查询 / ask server")
 @click.option("--queue", "queue_path", default="~/.lims-agent/queue.db", show_default=True)
 @click.option("--poll", type=float, default=2.0, show_default=True, help="秒 / seconds")
 @click.option("--read-timeout", type=float, default=10.0, show_default=True)
 @click.option("--cycles", type=int, default=0, help="运行若干周期后退出（0 = 一直运行）")
+@click.option("--station-market", help="快检室模式：结果作为该市场的快检结果上传 / market code")
+@click.option("--operator", help="快检室模式：检测人 / operator's name")
+@click.option("--sample-sheet", type=click.Path(dir_okay=False),
+              help="快检室模式：样品登记表 CSV（sample_id,stall,vendor,food_name,food_category）")
+@click.option("--kit-lot", help="快检室模式：试剂批号 / kit lot")
 @_port_options
-def agent(server, token, code, url, driver_name, queue_path, poll, read_timeout, cycles, **port):
+def agent(server, token, code, url, driver_name, queue_path, poll, read_timeout, cycles,
+          station_market, operator, sample_sheet, kit_lot, **port):
     """工作台代理：读取仪器并上传 LIMS / bench agent."""
-    from lims.instruments.agent import Agent, ServerClient
+    from lims.instruments.agent import Agent, ServerClient, StationUploader
     from lims.instruments.agent_queue import ReadingQueue
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    client = ServerClient(server, token, code)
     stored: dict = {}
+    if station_market:
+        if driver_name is None or not operator:
+            raise click.UsageError("快检室模式需要 --driver 和 --operator")
+        client = StationUploader(server, token, station_market, operator=operator,
+                                 sample_sheet=sample_sheet, kit_lot=kit_lot)
+    elif not code:
+        raise click.UsageError("请用 --instrument 指定仪器，或用 --station-market 以快检室模式运行")
+    else:
+        client = ServerClient(server, token, code)
     if driver_name is None:
         try:
             config = client.instrument_config()

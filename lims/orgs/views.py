@@ -7,7 +7,9 @@ from flask import Blueprint, abort, jsonify, render_template
 from flask_login import current_user, login_required
 
 from lims.core.api import api_bp, api_login_required
+from lims.core.openapi import ErrorModel, documented
 from lims.extensions import db
+from lims.orgs.api_schemas import OrgOut
 from lims.orgs.models import Organization
 from lims.users.scoping import can_see_org
 
@@ -38,6 +40,8 @@ def detail(code: str):
 
 @api_bp.get("/orgs/<code>")
 @api_login_required()
+@documented("An organisation of the network", responses={200: OrgOut, 404: ErrorModel},
+           tags=("orgs",))
 def api_detail(code: str):
     org = visible_org_or_404(code)
     return jsonify({"code": org.code, "name": org.name, "tier": org.tier.value,

@@ -8,8 +8,20 @@ from flask import jsonify, request, url_for
 from flask_login import current_user
 
 from lims.core.api import ApiError, api_bp, api_login_required
+from lims.core.openapi import ErrorModel, documented
 from lims.extensions import db
 from lims.samples import services
+from lims.samples.api_schemas import (
+    HandOverIn,
+    ReceiptIn,
+    RoutedOut,
+    RouteIn,
+    SampleList,
+    SampleListQuery,
+    SampleOut,
+    SampleSummary,
+    TransitionIn,
+)
 from lims.samples.lifecycle import SampleStatus, TransitionError
 from lims.samples.listing import SampleFilters, list_samples
 from lims.samples.models import Sample
@@ -66,6 +78,8 @@ def _visible(number: str) -> Sample:
 
 @api_bp.post("/samples")
 @api_login_required(Permission.REGISTER_SAMPLE)
+@documented("Register a received sample with its test plan", request=ReceiptIn,
+           responses={201: SampleOut, 403: ErrorModel, 422: ErrorModel}, tags=("samples",))
 def create_sample():
     body = _json_body()
     unknown = sorted(set(body) - _RECEIPT_FIELDS)
@@ -91,12 +105,16 @@ def create_sample():
 
 @api_bp.get("/samples/<number>")
 @api_login_required(Permission.VIEW)
+@documented("A sample with its tests and timeline", responses={200: SampleOut, 404: ErrorModel},
+           tags=("samples",))
 def get_sample(number: str):
     return jsonify(sample_json(_visible(number)))
 
 
 @api_bp.get("/samples")
 @api_login_required(Permission.VIEW)
+@documented("The samples the token's organisation may see (keyset pages)", query=SampleListQuery,
+           responses={200: SampleList, 422: ErrorModel}, tags=("samples",))
 def list_samples_api():
     filters = SampleFilters.from_args(request.args)
     if filters.errors:
@@ -113,6 +131,9 @@ def list_samples_api():
 
 @api_bp.post("/samples/<number>/route")
 @api_login_required(Permission.REGISTER_SAMPLE)
+@documented("Route the sample's tests to labs (splits into sub-samples)", request=RouteIn,
+           responses={200: RoutedOut, 404: ErrorModel, 409: ErrorModel, 422: ErrorModel},
+           tags=("samples",))
 def route_sample(number: str):
     sample = _visible(number)
     body = _json_body()
@@ -147,6 +168,8 @@ def _temperature(body: dict) -> Decimal | None:
 
 @api_bp.post("/samples/<number>/dispatch")
 @api_login_required(Permission.DISPATCH_SAMPLE)
+@documented("Hand the sample over for transport", request=HandOverIn,
+           responses={200: SampleSummary, 404: ErrorModel, 409: ErrorModel}, tags=("samples",))
 def dispatch_sample(number: str):
     sample, body = _visible(number), _json_body()
     try:
@@ -161,6 +184,8 @@ def dispatch_sample(number: str):
 
 @api_bp.post("/samples/<number>/receive")
 @api_login_required(Permission.RECEIVE_SAMPLE)
+@documented("Receive the sample at the assigned lab", request=HandOverIn,
+           responses={200: SampleSummary, 404: ErrorModel, 409: ErrorModel}, tags=("samples",))
 def receive_sample(number: str):
     sample, body = _visible(number), _json_body()
     try:
@@ -175,6 +200,9 @@ def receive_sample(number: str):
 
 @api_bp.post("/samples/<number>/transitions")
 @api_login_required(Permission.VIEW)
+@documented("Change the sample's status", request=TransitionIn,
+           responses={200: SampleSummary, 404: ErrorModel, 409: ErrorModel, 422: ErrorModel},
+           tags=("samples",))
 def transition_sample(number: str):
     sample, body = _visible(number), _json_body()
     try:

@@ -64,7 +64,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.IN_TRANSIT, S.RECEIVED_AT_LAB, _BENCH),
     Transition(S.RECEIVED_AT_LAB, S.IN_TESTING, _BENCH),
     Transition(S.IN_TESTING, S.UNDER_REVIEW, frozenset({Role.TECHNICIAN, Role.ADMIN})),
-    Transition(S.UNDER_REVIEW, S.IN_TESTING, _REVIEW | _SIGN, reason_required=True),
+    # sent back by the reviewer or signatory, or recalled by the technician changing a
+    # submitted result (the change's reason is required; lims.results)
+    Transition(S.UNDER_REVIEW, S.IN_TESTING, _REVIEW | _SIGN | {Role.TECHNICIAN},
+               reason_required=True),
     Transition(S.UNDER_REVIEW, S.APPROVED, _SIGN),
     Transition(S.APPROVED, S.REPORTED, _SIGN),
     Transition(S.UNDER_REVIEW, S.RETEST, _REVIEW | _SIGN, reason_required=True),

@@ -1,0 +1,107 @@
+"""Where the report package finds its keys, its public URL and the lab's time zone.
+
+Settings (Flask config, or the ``LIMS_…`` environment variable of the same name):
+``SIGNING_DIR`` (default ``instance/keys``, as written by ``lims keys init``),
+``SIGNING_PKCS12``, ``SIGNING_PASSPHRASE_FILE`` (or ``LIMS_SIGNING_PASSPHRASE``),
+``SIGNING_CA_CERT`` for a production key elsewhere, ``PUBLIC_URL`` for the QR code's host.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import os
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_request_context, request
+
+from lims.reports.signing import (
+    CA_CERT_NAME,
+    LAB_P12_NAME,
+    PASSPHRASE_ENV,
+    PASSPHRASE_NAME,
+    LabSigner,
+    SigningSetupError,
+    load_signer,
+)
+
+
+def _setting(name: str) -> str | None:
+    return current_app.config.get(name) or os.environ.get(f"LIMS_{name}") or None
+
+
+def _keys_dir() -> Path:
+    return Path(_setting("SIGNING_DIR") or Path(current_app.instance_path) / "keys")
+
+
+def signing_paths() -> tuple[Path, Path, Path]:
+    """(PKCS#12, passphrase file, CA certificate): settings ``SIGNING_PKCS12``,
+    ``SIGNING_PASSPHRASE_FILE``, ``SIGNING_CA_CERT`` (config or ``LIMS_…`` environment),
+    defaulting to the files ``lims keys init`` writes into ``SIGNING_DIR``."""
+    keys = _keys_dir()
+    return (Path(_setting("SIGNING_PKCS12") or keys / LAB_P12_NAME),
+            Path(_setting("SIGNING_PASSPHRASE_FILE") or keys / PASSPHRASE_NAME),
+            Path(_setting("SIGNING_CA_CERT") or keys / CA_CERT_NAME))
+
+
+_signers: dict[tuple[str, float], LabSigner] = {}
+
+
+def lab_signer() -> LabSigner:
+    """The lab's signing key, loaded once per process (loading costs a key derivation)."""
+    p12, passphrase_file, _ca = signing_paths()
+    try:
+        key = (str(p12), p12.stat().st_mtime)
+    except FileNotFoundError as exc:
+        raise SigningSetupError(
+            f"签名证书文件不存在：{p12}（开发环境请运行 lims keys init）") from exc
+    if key not in _signers:
+        passphrase = os.environ.get(PASSPHRASE_ENV) or current_app.config.get(
+            "SIGNING_PASSPHRASE")
+        if not passphrase:
+            try:
+                passphrase = passphrase_file.read_text().strip()
+            except FileNotFoundError as exc:
+                raise SigningSetupError(
+                    f"未设置 {PASSPHRASE_ENV}，也未找到口令文件 {passphrase_file}") from exc
+        _signers.clear()
+        _signers[key] = load_signer(p12, passphrase)
+    return _signers[key]
+
+
+def trust_roots() -> list[Path]:
+    ca = signing_paths()[2]
+    if not ca.is_file():
+        raise SigningSetupError(f"未找到实验室 CA 证书：{ca}")
+    return [ca]
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(local_zone()).date()
+
+
+# Set by a background job to the host of the request that enqueued it (a worker has none).
+requested_base_url: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "lims_requested_base_url", default=None)
+
+
+def public_base_url() -> str:
+    """Base of the QR code's URL: an explicit public URL, else the request's host."""
+    explicit = (os.environ.get("LIMS_PUBLIC_URL") or current_app.config.get("PUBLIC_URL")
+                or os.environ.get("LIMS_PUBLIC_BASE_URL"))
+    if explicit:
+        return explicit.rstrip("/")
+    if has_request_context():
+        return request.host_url.rstrip("/")
+    if requested_base_url.get():
+        return str(requested_base_url.get()).rstrip("/")
+    return str(current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+
+
+def verify_url(token: str) -> str:
+    return f"{public_base_url()}/verify/{token}"

@@ -1,0 +1,307 @@
+"""Worksheets and result entry: inputs typed or captured from an instrument, computed by the
+method, rounded per GB/T 8170 and judged by the limits engine at once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from lims.audit.context import change_reason
+from lims.extensions import db
+from lims.instruments.models import InstrumentReading
+from lims.instruments.services import local_date
+from lims.limits.rounding import format_decimal
+from lims.methods.method import Method, MethodInputError
+from lims.results.errors import (
+    ResultError,
+    ResultNotFound,
+)
+from lims.results.models import (
+    ResultChange,
+    ResultStatus,
+    TestResult,
+    Verdict,
+    Worksheet,
+)
+from lims.results.records import (
+    MAX_ID,
+    back_to_testing,
+    check_bench,
+    check_version,
+    custody_event,
+    flush_or_stale,
+    invalidate,
+    method_for,
+    own_lab,
+    require,
+    result_for_test,
+    snapshot,
+)
+from lims.samples import services as samples
+from lims.samples.lifecycle import SampleStatus
+from lims.samples.models import SampleTest
+from lims.samples.numbering import next_value
+from lims.users.models import User
+from lims.users.roles import Permission
+
+_MASS_FACTORS = {"mg": Decimal("0.001"), "g": Decimal(1), "kg": Decimal(1000)}
+
+
+def _new_result(test: SampleTest, user: User, method: Method) -> TestResult:
+    return TestResult(sample_test=test, method_key=method.code, inputs_json="{}",
+                      unit=method.result_unit, reported_value="", detected=True,
+                      verdict=Verdict.NOT_JUDGED.value, verdict_reason="",
+                      status=ResultStatus.DRAFT, tested_by_id=user.id, tested_on=local_date())
+
+
+def create_worksheet(user: User, test_ids: list[int], title: str | None = None) -> Worksheet:
+    """Group assigned tests on a new worksheet, with an empty draft result per test."""
+    require(user, Permission.ENTER_RESULT, "建立工作单")
+    ids = list(dict.fromkeys(int(i) for i in test_ids))
+    if not ids:
+        raise ResultError("请至少选择一个检验项目", "tests")
+    if any(not 0 < i <= MAX_ID for i in ids):
+        raise ResultNotFound("未找到所选检验项目")
+    tests = {t.id: t for t in db.session.scalars(sa.select(SampleTest)
+                                                 .where(SampleTest.id.in_(ids)))}
+    errors, plan = [], []
+    for test_id in ids:
+        test = tests.get(test_id)
+        if test is None or test.lab_org_id != user.org_id:
+            raise ResultNotFound(f"未找到检验项目 {test_id}")
+        try:
+            check_bench(user, test)
+            existing = result_for_test(test)
+            if existing is not None and existing.worksheet_id is not None:
+                raise ResultError(f"{test.sample.number}“{test.test_item.name_zh}”已在工作单 "
+                                  f"{existing.worksheet.number} 中")
+            method = method_for(test, existing.method_key if existing else None)
+        except ResultNotFound:
+            raise
+        except ResultError as exc:
+            errors.append(exc.message)
+            continue
+        plan.append((test, existing, method))
+    if errors:
+        raise ResultError("；".join(errors), "tests")
+    today = local_date()
+    seq = next_value(f"worksheet:{user.org.code}:{today:%Y%m%d}")
+    keys = {method.code for _, _, method in plan}
+    first = plan[0][0]
+    sheet = Worksheet(
+        number=f"WS-{user.org.code}-{today:%Y%m%d}-{seq:03d}", lab_org_id=user.org_id,
+        created_by_id=user.id, method_key=keys.pop() if len(keys) == 1 else None,
+        title=(title or "").strip()[:200] or f"{first.test_item.name_zh} 等 {len(plan)} 项")
+    db.session.add(sheet)
+    for test, existing, method in plan:
+        result = existing or _new_result(test, user, method)
+        result.worksheet = sheet
+        db.session.add(result)
+    db.session.flush()
+    return sheet
+
+
+@dataclass(frozen=True)
+class _Input:
+    value: str
+    unit: str
+    reading_id: int | None
+
+
+def _reading_value(spec, reading_id: object, user: User, typed: str) -> tuple[str, int]:
+    label = f"{spec.label_zh}（{spec.name}）"
+    if isinstance(reading_id, bool) or not isinstance(reading_id, int | str) or \
+            not str(reading_id).isdigit():
+        raise ResultError(f"{label} 的仪器读数编号无效：{reading_id!r}", spec.name)
+    reading = db.session.get(InstrumentReading, int(reading_id)) \
+        if int(reading_id) <= MAX_ID else None
+    if reading is None or reading.instrument.org_id != user.org_id:
+        raise ResultError(f"{label}：未找到本实验室的仪器读数 {reading_id}", spec.name)
+    if spec.source == "typed":
+        raise ResultError(f"{label} 应手工录入，不来自仪器", spec.name)
+    if not reading.stable:
+        raise ResultError(f"{label}：读数 {reading.id} 不稳定，不能使用", spec.name)
+    value = reading.value
+    if reading.unit != spec.unit:
+        if reading.unit in _MASS_FACTORS and spec.unit in _MASS_FACTORS:
+            value = value * _MASS_FACTORS[reading.unit] / _MASS_FACTORS[spec.unit]
+        else:
+            raise ResultError(f"{label}：读数单位 {reading.unit} 与方法要求的 {spec.unit} 不符",
+                              spec.name)
+    text = format_decimal(value)
+    if typed and Decimal(typed) != value:
+        raise ResultError(f"{label}：录入值 {typed} 与仪器读数 {text} {spec.unit} 不一致",
+                          spec.name)
+    return text, reading.id
+
+
+def _clean_inputs(method: Method, raw: Mapping[str, object], user: User) -> dict[str, _Input]:
+    unknown = sorted(set(raw) - {spec.name for spec in method.inputs})
+    if unknown:
+        raise ResultError(f"方法 {method.code} 没有输入项：{'、'.join(unknown)}", unknown[0])
+    clean: dict[str, _Input] = {}
+    for spec in method.inputs:
+        item = raw.get(spec.name)
+        reading_id = None
+        if isinstance(item, Mapping):
+            reading_id = item.get("reading_id")
+            item = item.get("value")
+        text = "" if item is None else str(item).strip()
+        if text:
+            try:
+                number = Decimal(text)
+                if not number.is_finite():
+                    raise ArithmeticError
+            except (ArithmeticError, ValueError):
+                raise ResultError(f"{spec.label_zh}（{spec.name}）不是有效数值：{text}",
+                                  spec.name) from None
+        if reading_id not in (None, ""):
+            text, reading_id = _reading_value(spec, reading_id, user, text)
+        else:
+            reading_id = None
+        if text:
+            clean[spec.name] = _Input(text, spec.unit, reading_id)
+    return clean
+
+
+def _judge(test: SampleTest, reported: str, unit: str, lod: Decimal | None) -> dict:
+    """The limits engine's verdict for the reported result of this food and analyte."""
+    from lims.limits.checking import check_result
+    from lims.limits.services import library_index
+
+    sample = test.sample
+    foods = [sample.food_name]
+    if sample.subcategory and sample.subcategory.name_zh not in foods:
+        foods.append(sample.subcategory.name_zh)
+    text = reported if reported == "未检出" else f"{reported}{unit}"
+    lod_text = f"{format_decimal(lod)}{unit}" if lod is not None else None
+    try:
+        outcome = check_result(library_index(), test.test_item.name_zh, foods, text,
+                               sample.sampled_on, lod=lod_text)
+    except ValueError as exc:  # ParseError, JudgementError, UnitError: not decidable
+        return {"verdict": Verdict.NOT_JUDGED.value, "reason": f"无法判定：{exc}",
+                "limit_text": None, "limit_standard": None}
+    data = outcome.data
+    limit = data.get("limit") or {}
+    verdict = outcome.verdict if outcome.verdict in ("pass", "fail") else "not_judged"
+    return {"verdict": verdict, "reason": data.get("reason", ""),
+            "limit_text": limit.get("display") or limit.get("text"),
+            "limit_standard": limit.get("standard")}
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A computed and judged result, not stored (the page shows it beside the fields)."""
+
+    value: Decimal
+    reported_value: str
+    unit: str
+    detected: bool
+    lod: Decimal | None
+    loq: Decimal | None
+    verdict: str
+    verdict_reason: str
+    limit_text: str | None
+    limit_standard: str | None
+    steps: tuple[str, ...]
+
+
+def compute(test: SampleTest, method: Method, inputs: Mapping[str, _Input],
+            unit: str | None = None) -> Preview:
+    try:
+        computed = method.compute({k: v.value for k, v in inputs.items()},
+                                  analyte=test.test_item.name_zh, unit=unit or None)
+    except MethodInputError as exc:
+        field = next((s.name for s in method.inputs if f"（{s.name}）" in str(exc)), None)
+        raise ResultError(str(exc), field) from None
+    detected = not computed.below_lod
+    reported = computed.report_text
+    judged = _judge(test, reported, computed.unit, computed.lod)
+    return Preview(value=computed.value_full, reported_value=reported, unit=computed.unit,
+                   detected=detected, lod=computed.lod, loq=computed.loq,
+                   verdict=judged["verdict"], verdict_reason=judged["reason"],
+                   limit_text=judged["limit_text"], limit_standard=judged["limit_standard"],
+                   steps=computed.steps)
+
+
+def preview(test: SampleTest, user: User, inputs: Mapping[str, object],
+            unit: str | None = None) -> Preview:
+    """What saving these inputs would give (the entry page shows it beside the fields)."""
+    check_bench(user, test)
+    result = result_for_test(test)
+    method = method_for(test, result.method_key if result else None)
+    return compute(test, method, _clean_inputs(method, inputs, user),
+                   unit or (result.unit if result and result.value is not None else None))
+
+
+def enter_result(test: SampleTest, user: User, inputs: Mapping[str, object], *,
+                 expected_version: int | None = None, reason: str | None = None,
+                 unit: str | None = None, worksheet: Worksheet | None = None) -> TestResult:
+    """Store the inputs of a test, computed, rounded and judged.
+
+    A result that already holds a value changes only with a reason; the old value stays in
+    the audit trail and a :class:`ResultChange`, and any signature is invalidated (the record
+    goes back to draft).  ``expected_version`` is the version the user edited: an older one
+    is refused with the other user's change (no lost update).
+    """
+    own_lab(user, test)
+    require(user, Permission.ENTER_RESULT, "录入检验结果")
+    result = result_for_test(test)
+    if result is not None and result.status == ResultStatus.APPROVED:
+        raise ResultError("已批准的结果不能修改；如需更正请由授权签字人处理")
+    check_bench(user, test)
+    if result is not None:
+        check_version(result, expected_version)
+    method = method_for(test, result.method_key if result else None)
+    saved = result is not None and result.value is not None
+    reason = (reason or "").strip()
+    if saved and not reason:
+        raise ResultError("修改已保存的结果必须填写原因", "reason")
+    clean = _clean_inputs(method, inputs, user)
+    preview = compute(test, method, clean, unit or (result.unit if saved else None))
+    balance = next((v.reading_id for k, v in clean.items()
+                    if v.reading_id is not None and method.input(k).from_balance), None)
+    with change_reason(reason or None):
+        before = snapshot(result) if saved else None
+        if result is None:
+            result = _new_result(test, user, method)
+            db.session.add(result)
+        if worksheet is not None and result.worksheet_id is None:
+            result.worksheet = worksheet
+        result.inputs_json = json.dumps(
+            {k: {"value": v.value, "unit": v.unit, "reading_id": v.reading_id}
+             for k, v in clean.items()}, ensure_ascii=False, sort_keys=True)
+        result.value = preview.value
+        result.reported_value = preview.reported_value
+        result.unit = preview.unit
+        result.detected = preview.detected
+        result.lod, result.loq = preview.lod, preview.loq
+        result.limit_text = (preview.limit_text or None) and preview.limit_text[:120]
+        result.limit_standard = (preview.limit_standard or None) and preview.limit_standard[:120]
+        result.verdict, result.verdict_reason = preview.verdict, preview.verdict_reason
+        result.reading_id = balance
+        result.tested_by_id = user.id
+        result.tested_on = local_date()
+        was = result.status
+        if saved:
+            dropped = invalidate(result, f"结果修改：{reason}")
+            result.status = ResultStatus.DRAFT
+            result.status_reason = reason
+            db.session.add(ResultChange(
+                result_id=result.id, user_id=user.id, kind="edit", reason=reason,
+                old_json=json.dumps(before, ensure_ascii=False, sort_keys=True),
+                new_json=json.dumps(snapshot(result), ensure_ascii=False, sort_keys=True)))
+            if dropped or was != ResultStatus.DRAFT:
+                custody_event(test.sample, user, f"“{test.test_item.name_zh}”结果修改，"
+                       f"{len(dropped)} 个签名失效，退回草稿（{reason}）")
+        flush_or_stale(result)
+        sample = test.sample
+        if sample.status in (SampleStatus.RECEIVED_AT_LAB, SampleStatus.RETEST):
+            samples.transition(sample, SampleStatus.IN_TESTING, user)
+        elif saved:
+            back_to_testing(sample, user, f"结果修改：{reason}")
+    return result

@@ -1,0 +1,88 @@
+"""The results package's service layer: plain functions on the session, no request.
+
+They validate everything before they write and flush, never commit; the caller commits with
+:func:`commit`, which also sends the ``sample_approved`` signal once an approval is durable.
+The work itself lives in :mod:`lims.results.entry` (worksheets, entry, computation,
+judgement), :mod:`lims.results.signing` (检验 → 审核 → 批准) and :mod:`lims.results.records`
+(look-ups and the signed content); they are re-exported here, the one import for callers.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from lims.extensions import db
+from lims.results.entry import Preview, compute, create_worksheet, enter_result, preview
+from lims.results.errors import (
+    PasswordRefused,
+    ResultError,
+    ResultForbidden,
+    ResultNotFound,
+    StaleResult,
+)
+from lims.results.records import (
+    ENTRY_STATUSES,
+    MAX_ID,
+    MEANING_ZH,
+    PENDING_APPROVALS,
+    STATUS_LABEL_ZH,
+    VERDICT_ZH,
+    assigned_tests,
+    can_view,
+    flush_or_stale,
+    history,
+    lab_worksheets,
+    method_for,
+    queue,
+    record_content,
+    record_hash,
+    result_for_test,
+    results_for_sample,
+    sample_ready_for_report,
+    valid_signatures,
+)
+from lims.results.signals import sample_approved
+from lims.results.signing import send_back, sign
+from lims.samples.models import Sample
+from lims.users.models import User
+
+__all__ = [
+    "ENTRY_STATUSES", "MAX_ID", "MEANING_ZH", "STATUS_LABEL_ZH", "VERDICT_ZH",
+    "PasswordRefused", "Preview", "ResultError", "ResultForbidden", "ResultNotFound",
+    "StaleResult", "assigned_tests", "can_view", "commit", "compute", "create_worksheet",
+    "enter_result", "flush_or_stale", "history", "lab_worksheets", "method_for", "preview",
+    "queue", "record_content", "record_hash", "result_for_test", "results_for_sample",
+    "sample_ready_for_report", "send_back", "sign", "valid_signatures",
+]
+
+log = logging.getLogger(__name__)
+
+
+def commit() -> None:
+    """Commit, then tell listeners (reports) which samples were fully approved.
+
+    The signal goes out only after the approval is durable, once per approval; a listener
+    that fails does not undo the approval (it is logged and the report can be issued later).
+    """
+    pending = db.session.info.pop(PENDING_APPROVALS, [])
+    db.session.commit()
+    for sample_id, user_id in pending:
+        sample, user = db.session.get(Sample, sample_id), db.session.get(User, user_id)
+        try:
+            sample_approved.send(sample, user=user)
+        except Exception:  # noqa: BLE001 - the approval stands; the listener's failure is logged
+            log.exception("sample_approved listener failed for sample %s", sample.number)
+
+
+def _forget_pending(session: Session, previous_transaction=None) -> None:
+    # an approval rolled back is no approval; a savepoint rolled back inside it does not count
+    if getattr(previous_transaction, "nested", False):
+        return
+    session.info.pop(PENDING_APPROVALS, None)
+
+
+if not event.contains(Session, "after_soft_rollback", _forget_pending):
+    event.listen(Session, "after_soft_rollback", _forget_pending)

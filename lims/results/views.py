@@ -1,0 +1,279 @@
+"""Result pages: worksheets with the entry table, review and approval queues, history."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from lims.core.permissions import require
+from lims.extensions import db
+from lims.instruments.models import Instrument, InstrumentKind
+from lims.instruments.services import calibration_status
+from lims.results import services
+from lims.results.forms import EntryForm, SendBackForm, SignForm, WorksheetForm
+from lims.results.models import ResultStatus, SignatureMeaning, TestResult, Worksheet
+from lims.samples.lifecycle import TransitionError
+from lims.users.roles import Permission
+
+bp = Blueprint("results", __name__, url_prefix="/results")
+
+
+@bp.app_context_processor
+def _labels():
+    return {"result_status_zh": services.STATUS_LABEL_ZH, "verdict_zh": services.VERDICT_ZH,
+            "meaning_zh": services.MEANING_ZH, "sample_results": _sample_results}
+
+
+def _sample_results(sample) -> list[TestResult]:
+    """Results shown on the sample page: its own tests', or every sub-sample's."""
+    carriers = sample.children or [sample]
+    return [r for c in carriers for r in services.results_for_sample(c)]
+
+
+def _result(result_id: int) -> TestResult | None:
+    return db.session.get(TestResult, result_id) if 0 < result_id <= services.MAX_ID else None
+
+
+def _own_result_or_404(result_id: int) -> TestResult:
+    result = _result(result_id)
+    if result is None or result.sample_test.lab_org_id != current_user.org_id:
+        abort(404)
+    return result
+
+
+def _safe_next(target: str | None, fallback: str) -> str:
+    if target and target.startswith("/") and not urlsplit(target).netloc:
+        return target
+    return fallback
+
+
+def _balances() -> list[tuple[Instrument, object]]:
+    instruments = db.session.scalars(sa.select(Instrument).where(
+        Instrument.org_id == current_user.org_id, Instrument.kind == InstrumentKind.BALANCE,
+        Instrument.active.is_(True)).order_by(Instrument.code))
+    return [(i, calibration_status(i)) for i in instruments]
+
+
+def _entries(results: list[TestResult]) -> list[dict]:
+    """Per result: the method (or why there is none) and the stored inputs."""
+    rows = []
+    for result in results:
+        try:
+            method, error = services.method_for(result.sample_test, result.method_key), None
+        except services.ResultError as exc:
+            method, error = None, exc.message
+        rows.append({"result": result, "method": method, "method_error": error,
+                     "inputs": json.loads(result.inputs_json or "{}"),
+                     "signatures": services.valid_signatures(result)})
+    return rows
+
+
+def _form_inputs(method) -> dict:
+    inputs = {}
+    for spec in method.inputs:
+        value = request.form.get(f"in_{spec.name}", "")
+        reading = request.form.get(f"reading_{spec.name}", "")
+        inputs[spec.name] = {"value": value, "reading_id": reading or None}
+    return inputs
+
+
+@bp.get("/")
+@require(Permission.ENTER_RESULT)
+def index():
+    tests = [t for t in services.assigned_tests(current_user, open_only=True)
+             if (r := services.result_for_test(t)) is None or r.worksheet_id is None]
+    return render_template("results/index.html", tests=tests, form=WorksheetForm(),
+                           worksheets=services.lab_worksheets(current_user))
+
+
+@bp.post("/worksheets")
+@require(Permission.ENTER_RESULT)
+def new_worksheet():
+    form = WorksheetForm()
+    if not form.validate_on_submit():
+        abort(400)
+    ids = [int(i) for i in request.form.getlist("test") if i.isdigit()]
+    try:
+        sheet = services.create_worksheet(current_user, ids, form.title.data)
+        services.commit()
+    except services.ResultNotFound:
+        db.session.rollback()
+        abort(404)
+    except services.ResultError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("results.index"))
+    flash(_("Worksheet %(number)s created.", number=sheet.number), "success")
+    return redirect(url_for("results.worksheet", number=sheet.number))
+
+
+def _worksheet_or_404(number: str) -> Worksheet:
+    sheet = db.session.scalar(sa.select(Worksheet).where(Worksheet.number == number))
+    if sheet is None or sheet.lab_org_id != current_user.org_id:
+        abort(404)
+    return sheet
+
+
+def _render_sheet(sheet: Worksheet, *, errors: dict | None = None, typed: dict | None = None,
+                  status: int = 200):
+    return render_template(
+        "results/worksheet.html", sheet=sheet, entries=_entries(sheet.results),
+        balances=_balances(), entry_form=EntryForm(), sign_form=SignForm(),
+        errors=errors or {}, typed=typed or {},
+        can_enter=current_user.can(Permission.ENTER_RESULT)), status
+
+
+@bp.get("/worksheets/<number>")
+@login_required
+def worksheet(number: str):
+    return _render_sheet(_worksheet_or_404(number))
+
+
+@bp.post("/<int:result_id>/save")
+@require(Permission.ENTER_RESULT)
+def save(result_id: int):
+    result = _own_result_or_404(result_id)
+    form = EntryForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        method = services.method_for(result.sample_test, result.method_key)
+        inputs = _form_inputs(method)
+        services.enter_result(result.sample_test, current_user, inputs,
+                              expected_version=form.version.data, reason=form.reason.data,
+                              unit=form.unit.data or None)
+        services.commit()
+    except services.ResultNotFound:
+        db.session.rollback()
+        abort(404)
+    except (services.ResultError, TransitionError) as exc:
+        db.session.rollback()
+        typed = {"inputs": request.form.to_dict(), "reason": form.reason.data}
+        status = getattr(exc, "status", 422)
+        error = {"message": getattr(exc, "message", str(exc)),
+                 "field": getattr(exc, "field", None),
+                 "stale": isinstance(exc, services.StaleResult)}
+        result = db.session.get(TestResult, result_id)
+        if result.worksheet is None:
+            flash(error["message"], "error")
+            return _render_result(result, status)
+        return _render_sheet(result.worksheet, errors={result.id: error},
+                             typed={result.id: typed}, status=status)
+    flash(_("Result saved: %(item)s %(value)s %(unit)s", item=result.sample_test.test_item.name_zh,
+            value=result.reported_value, unit=result.unit), "success")
+    if result.worksheet is not None:
+        return redirect(url_for("results.worksheet", number=result.worksheet.number,
+                                _anchor=f"r{result.id}"))
+    return redirect(url_for("results.detail", result_id=result.id))
+
+
+@bp.post("/<int:result_id>/preview")
+@require(Permission.ENTER_RESULT)
+def preview(result_id: int):
+    """The computed, rounded and judged result of the typed inputs, not stored (JSON)."""
+    result = _own_result_or_404(result_id)
+    form = EntryForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        method = services.method_for(result.sample_test, result.method_key)
+        shown = services.preview(result.sample_test, current_user, _form_inputs(method),
+                                 form.unit.data or None)
+    except services.ResultError as exc:
+        return jsonify({"error": exc.message, "field": exc.field}), exc.status
+    return jsonify({"reported_value": shown.reported_value, "unit": shown.unit,
+                    "detected": shown.detected,
+                    "lod": None if shown.lod is None else format(shown.lod, "f"),
+                    "verdict": shown.verdict, "verdict_zh": services.VERDICT_ZH[shown.verdict],
+                    "verdict_reason": shown.verdict_reason, "limit": shown.limit_text,
+                    "steps": list(shown.steps)})
+
+
+def _render_result(result: TestResult, status: int = 200):
+    return render_template(
+        "results/detail.html", result=result, entry=_entries([result])[0],
+        changes=[(c, json.loads(c.old_json or "{}"), json.loads(c.new_json or "{}"))
+                 for c in services.history(result)], record_hash=services.record_hash(result),
+        sign_form=SignForm(), send_back_form=SendBackForm(),
+        can_act=result.sample_test.lab_org_id == current_user.org_id), status
+
+
+@bp.get("/<int:result_id>")
+@login_required
+def detail(result_id: int):
+    result = _result(result_id)
+    if result is None or not services.can_view(current_user, result):
+        abort(404)
+    return _render_result(result)
+
+
+@bp.post("/<int:result_id>/sign")
+@login_required
+def sign(result_id: int):
+    result = _own_result_or_404(result_id)
+    form = SignForm()
+    if not form.csrf_token.validate(form):
+        abort(400)
+    try:
+        services.sign(result, current_user, form.meaning.data or "", form.password.data or "",
+                      expected_version=form.version.data)
+        services.commit()
+    except services.PasswordRefused as exc:
+        db.session.commit()  # the failed attempt counts toward the lockout
+        flash(exc.message, "error")
+        return _render_result(result, exc.status)
+    except services.ResultNotFound:
+        db.session.rollback()
+        abort(404)
+    except (services.ResultError, TransitionError) as exc:
+        db.session.rollback()
+        flash(getattr(exc, "message", str(exc)), "error")
+        return _render_result(db.session.get(TestResult, result_id),
+                              getattr(exc, "status", 422))
+    meaning = SignatureMeaning(form.meaning.data)
+    flash(_("Signed (%(meaning)s): %(item)s", meaning=services.MEANING_ZH[meaning],
+            item=result.sample_test.test_item.name_zh), "success")
+    return redirect(_safe_next(form.next.data, url_for("results.detail", result_id=result.id)))
+
+
+@bp.post("/<int:result_id>/send-back")
+@login_required
+def send_back(result_id: int):
+    result = _own_result_or_404(result_id)
+    form = SendBackForm()
+    if not form.csrf_token.validate(form):
+        abort(400)
+    try:
+        services.send_back(result, current_user, form.reason.data or "",
+                           expected_version=form.version.data)
+        services.commit()
+    except (services.ResultError, TransitionError) as exc:
+        db.session.rollback()
+        flash(getattr(exc, "message", str(exc)), "error")
+        return _render_result(db.session.get(TestResult, result_id),
+                              getattr(exc, "status", 422))
+    flash(_("Result sent back to the technician."), "success")
+    return redirect(_safe_next(form.next.data, url_for("results.detail", result_id=result.id)))
+
+
+def _queue(status: ResultStatus, meaning: SignatureMeaning, title: str):
+    return render_template("results/queue.html", entries=_entries(services.queue(
+        current_user, status)), meaning=meaning, title=title, sign_form=SignForm(),
+        send_back_form=SendBackForm())
+
+
+@bp.get("/review")
+@require(Permission.REVIEW_RESULT)
+def review():
+    return _queue(ResultStatus.SUBMITTED, SignatureMeaning.REVIEWED, _("Review"))
+
+
+@bp.get("/approval")
+@require(Permission.APPROVE_REPORT)
+def approval():
+    return _queue(ResultStatus.REVIEWED, SignatureMeaning.APPROVED, _("Approval"))

@@ -1,0 +1,1 @@
+"""Statistics: standards test-item coverage and the prefecture plan's targets (issue #8)."""

@@ -1,0 +1,151 @@
+"""Browser end-to-end tests: the real app served on 127.0.0.1, driven by headless Chromium.
+
+The server is a werkzeug WSGI server in a thread of this process, on a free port, against a
+database of its own holding the reference world and the demo users (SQLite, or PostgreSQL on
+the PostgreSQL leg).  Chromium is Debian's (``apt install chromium``, done by ``dev.sh``), never
+a browser downloaded by ``playwright install``.  Each step saves a screenshot to
+``docs/screenshots/<step>.png``, which the README and the guide link.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import PG_ADMIN_URL, _test_settings
+
+CHROMIUM = os.environ.get("LIMS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(here):
+            item.add_marker(pytest.mark.browser)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def e2e_database(seeded_template, tmp_path_factory) -> Iterator[str]:
+    """A copy of the reference world for the whole browser session, plus the demo users."""
+    base = tmp_path_factory.mktemp("e2e")
+    if seeded_template["engine"] == "sqlite":
+        path = base / "e2e.db"
+        shutil.copyfile(seeded_template["template"], path)
+        url = f"sqlite:///{path}"
+        drop = None
+    else:
+        name = f"lims_e2e_{uuid.uuid4().hex[:10]}"
+        admin = seeded_template["admin"]
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{seeded_template["name"]}"'))
+        url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(False)
+
+        def drop():
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    from lims import create_app
+    from lims.core.demo import build_demo_world
+    from lims.extensions import db
+
+    app = create_app(_test_settings(url, base))
+    with app.app_context():
+        build_demo_world()
+        db.session.remove()
+        db.engine.dispose()
+    yield url
+    if drop:
+        drop()
+
+
+@pytest.fixture(scope="session")
+def live_server(e2e_database, tmp_path_factory) -> Iterator[str]:
+    """The app on http://127.0.0.1:<free port>; yields its base URL."""
+    from werkzeug.serving import make_server
+
+    from lims import create_app
+    from lims.extensions import db
+
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    settings = _test_settings(e2e_database, tmp_path_factory.mktemp("e2e-instance"))
+    # A browser on 127.0.0.1 must match the routes; QR codes point back at this server.
+    settings.update(SERVER_NAME=None, PUBLIC_BASE_URL=base_url, TESTING=False)
+    app = create_app(settings)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
+    thread.start()
+    yield base_url
+    server.shutdown()
+    thread.join(timeout=10)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        message = f"{CHROMIUM} is missing: ./dev.sh setup installs Debian's chromium"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                              headless=True)
+        yield chromium
+        chromium.close()
+
+
+class Lab:
+    """The people of the scenario, each in a browser context of their own (own cookies)."""
+
+    def __init__(self, browser, base_url: str) -> None:
+        self.browser, self.base_url = browser, base_url
+        self._contexts: list = []
+
+    def person(self, username: str):
+        from tests.e2e import steps
+
+        context = self.browser.new_context(base_url=self.base_url, locale="zh-CN",
+                                           viewport={"width": 1280, "height": 900},
+                                           accept_downloads=True)
+        context.set_default_timeout(15_000)
+        self._contexts.append(context)
+        page = context.new_page()
+        steps.sign_in(page, username)
+        return page
+
+    def close(self) -> None:
+        for context in self._contexts:
+            context.close()
+
+
+@pytest.fixture
+def lab(browser, live_server) -> Iterator[Lab]:
+    people = Lab(browser, live_server)
+    yield people
+    people.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

@@ -1,0 +1,166 @@
+"""Reports on the reference world: a spinach sample received at the prefecture lab, its
+results entered, signed 检验 → 审核 → 批准 through lims.results, and the report issued by
+the approval (the sample_approved signal)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from pypdf import PdfReader
+
+from lims.extensions import db
+from lims.reports.signing import DevPkiPaths, init_dev_pki
+from lims.users.roles import Role
+from tests.conftest import PASSWORD
+
+LAB_CMA_NUMBER = "202365120001"
+PUBLIC_URL = "https://lims.bz-lab.example.cn"
+
+
+@pytest.fixture
+def database_url(seeded_url):
+    return seeded_url
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory) -> DevPkiPaths:
+    """One development CA and lab key per run (RSA key generation is slow)."""
+    return init_dev_pki(tmp_path_factory.mktemp("keys"), lab_name="BZ-LAB test")
+
+
+@pytest.fixture
+def app(app, pki):
+    app.config.update(SIGNING_DIR=str(pki.lab_pkcs12.parent), PUBLIC_URL=PUBLIC_URL)
+    return app
+
+
+@pytest.fixture
+def people(make_user):
+    return {
+        "receiver": make_user("li", roles=(Role.RECEIVER,), display_name="李接收"),
+        "tech": make_user("wang", roles=(Role.TECHNICIAN,), display_name="王检验"),
+        "reviewer": make_user("zhang", roles=(Role.REVIEWER,), display_name="张审核"),
+        "signatory": make_user("zhao", roles=(Role.SIGNATORY,), display_name="赵批准"),
+    }
+
+
+@pytest.fixture
+def cma_lab(network):
+    """The prefecture lab with its CMA certificate registered."""
+    lab = network["BZ-LAB"]
+    lab.cma_certificate = LAB_CMA_NUMBER
+    db.session.commit()
+    return lab
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the bench found for one test item (inserted as the technician's result)."""
+
+    reported: str
+    detected: bool = True
+    lod: str | None = None
+    limit: str | None = "≤0.3 mg/kg"
+    standard: str | None = "GB 2762-2025"
+    verdict: str = "pass"
+    unit: str = "mg/kg"
+
+
+LEAD = Outcome("0.052")
+CADMIUM = Outcome("未检出", detected=False, lod="0.001", limit="≤0.2 mg/kg")
+CHLORPYRIFOS = Outcome("0.12", limit="≤0.1 mg/kg", standard="GB 2763-2026", verdict="fail")
+
+ITEMS = {"铅": "34-6:铅", "镉": "34-6:镉", "毒死蜱": "34-6:毒死蜱"}
+
+
+@pytest.fixture
+def received_sample(people, network):
+    """Register spinach at BZ-LAB keeping only the named items, route it there, receive it."""
+    from lims.foods import services as foods
+    from lims.samples import services
+    from lims.samples.receipt import ReceiptInput
+
+    def build(names=("铅", "镉"), **changes):
+        keep = {ITEMS[n] for n in names}
+        plan = foods.items_for(foods.find_subcategory("菠菜"))
+        values = dict(task_type="supervision", food_name="菠菜", subcategory="菠菜",
+                      business_name="博乐市农贸市场 12 号摊位", business_county="博乐市",
+                      sampled_on=(dt.date.today() - dt.timedelta(days=2)).isoformat(),
+                      sampling_place="博乐市青得里大街农贸市场", batch_number="20261118",
+                      quantity="2", quantity_unit="kg", condition_ok="yes",
+                      removed_items={i.code: "本次任务不检" for i in plan if i.code not in keep})
+        values.update(changes)
+        receiver = people["receiver"]
+        sample = services.register_sample(ReceiptInput(**values), receiver)
+        services.route_sample(sample, {t.id: network["BZ-LAB"].id for t in sample.active_tests},
+                              receiver)
+        services.receive_at_lab(sample, receiver, condition="完好，冷藏")
+        db.session.commit()
+        return sample
+
+    return build
+
+
+def _insert_result(test, tech, outcome: Outcome):
+    from lims.results.models import ResultStatus, TestResult
+    from lims.results.services import method_for
+
+    result = TestResult(
+        sample_test=test, method_key=method_for(test).code, inputs_json="{}",
+        value=Decimal(outcome.reported) if outcome.detected else Decimal("0.0004"),
+        reported_value=outcome.reported, unit=outcome.unit, detected=outcome.detected,
+        lod=Decimal(outcome.lod) if outcome.lod else None, limit_text=outcome.limit,
+        limit_standard=outcome.standard, verdict=outcome.verdict, verdict_reason="",
+        status=ResultStatus.DRAFT, tested_by_id=tech.id, tested_on=dt.date.today())
+    db.session.add(result)
+    return result
+
+
+@pytest.fixture
+def approve(people):
+    """Enter results for every test and sign them 检验 → 审核 → 批准 (results services);
+    the commit sends sample_approved, which issues the report."""
+    from lims.results import services as results
+    from lims.samples import services as samples
+    from lims.samples.lifecycle import SampleStatus
+
+    outcomes = {"铅(以Pb计)": LEAD, "镉(以Cd计)": CADMIUM, "毒死蜱": CHLORPYRIFOS}
+
+    def run(sample, *, tech=None, reviewer=None, signatory=None):
+        tech, reviewer = tech or people["tech"], reviewer or people["reviewer"]
+        signatory = signatory or people["signatory"]
+        found = [_insert_result(t, tech, outcomes[t.test_item.name_zh])
+                 for t in sample.active_tests]
+        samples.transition(sample, SampleStatus.IN_TESTING, tech)
+        db.session.flush()
+        for meaning, user in (("submitted", tech), ("reviewed", reviewer),
+                              ("approved", signatory)):
+            for result in found:
+                results.sign(result, user, meaning, PASSWORD)
+            results.commit()
+        return found
+
+    return run
+
+
+def report_of(sample):
+    from lims.reports.models import TestReport
+
+    return db.session.scalars(sa.select(TestReport).where(TestReport.sample_id == sample.id)
+                              .order_by(TestReport.revision)).all()
+
+
+def pdf_text(data: bytes) -> str:
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
