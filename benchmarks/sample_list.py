@@ -21,33 +21,15 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
+from scratch_db import scratch_database
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lims import create_app  # noqa: E402
 from lims.extensions import db  # noqa: E402
-
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def make_database(engine: str) -> tuple[str, callable]:
-    if engine == "sqlite":
-        path = Path(tempfile.mkdtemp()) / "bench.db"
-        return f"sqlite:///{path}", lambda: None
-    name = f"lims_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    return sa.engine.make_url(PG_ADMIN).set(database=name).render_as_string(False), drop
 
 
 def seed_reference(app) -> dict:
@@ -170,7 +152,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=30)
     args = parser.parse_args()
     target = args.samples or (1_000_000 if args.engine == "postgresql" else 100_000)
-    url, drop = make_database(args.engine)
+    url, drop = scratch_database(args.engine)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url,
                       "INSTANCE_PATH": Path(tempfile.mkdtemp()), "PASSWORD_HASH_FAST": True})
     try:

@@ -25,12 +25,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
+from scratch_db import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,25 +38,10 @@ sys.path.insert(0, str(ROOT))
 from lims import create_app  # noqa: E402
 from lims.extensions import db  # noqa: E402
 
-PG_ADMIN = os.environ.get("LIMS_TEST_PG_ADMIN_URL",
-                          "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 FOODS = [("菠菜", "蔬菜"), ("韭菜", "蔬菜"), ("芹菜", "蔬菜"), ("豇豆", "蔬菜"), ("小白菜", "蔬菜"),
          ("黄瓜", "蔬菜"), ("苹果", "水果"), ("葡萄", "水果")]
 
 
-def make_database(engine: str, tmp: Path) -> tuple[str, callable]:
-    if engine == "sqlite":
-        return f"sqlite:///{tmp / 'bench.db'}", lambda: None
-    name = f"lims_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    return sa.engine.make_url(PG_ADMIN).set(database=name).render_as_string(False), drop
 
 
 def seed(url: str, tmp: Path) -> str:
@@ -213,7 +198,7 @@ def main() -> int:
     args = parser.parse_args()
     concurrency = args.concurrency or args.workers
     tmp = Path(tempfile.mkdtemp(prefix="lims-station-bench-"))
-    url, drop = make_database(args.engine, tmp)
+    url, drop = scratch_database(args.engine, tmp)
     proc = None
     try:
         token = seed(url, tmp)

@@ -20,10 +20,10 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
+from scratch_db import scratch_database
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -31,22 +31,10 @@ from lims import create_app  # noqa: E402
 from lims.extensions import db  # noqa: E402
 from lims.stats import rollup  # noqa: E402
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TESTS_PER_SAMPLE = 5
 PASSWORD = "Bench-2026-lims!"
 
 
-def make_database() -> tuple[str, callable]:
-    name = f"lims_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    return sa.engine.make_url(PG_ADMIN).set(database=name).render_as_string(False), drop
 
 
 def seed_reference() -> None:
@@ -261,7 +249,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
     parser.add_argument("--reuse", help="measure a database kept by an earlier --keep run")
     args = parser.parse_args()
-    url, drop = (args.reuse, lambda: None) if args.reuse else make_database()
+    url, drop = (args.reuse, lambda: None) if args.reuse else scratch_database()
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": Path(tempfile.mkdtemp()),
                       "PASSWORD_HASH_FAST": True, "WTF_CSRF_ENABLED": False})
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -79,3 +80,10 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
     )
+
+
+def value_enum(cls: type[enum.Enum], length: int = 24) -> sa.Enum:
+    """A string column holding the enum's values (not names), checked by the ORM, not by a
+    native database type: adding a member needs no ALTER TYPE."""
+    return sa.Enum(cls, native_enum=False, length=length,
+                   values_callable=lambda e: [m.value for m in e])

@@ -14,15 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lims.audit.models import Audited
-from lims.core.db import DecimalString, TimestampMixin, UTCDateTime
+from lims.core.db import DecimalString, TimestampMixin, UTCDateTime, value_enum
 from lims.extensions import db
 from lims.orgs.models import Organization
 from lims.users.models import User
-
-
-def _enum(cls: type[enum.Enum], length: int = 20) -> sa.Enum:
-    return sa.Enum(cls, native_enum=False, length=length,
-                   values_callable=lambda e: [m.value for m in e])
 
 
 class InstrumentKind(enum.StrEnum):
@@ -49,7 +44,7 @@ class Instrument(Audited, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(40), unique=True)
     name: Mapped[str] = mapped_column(sa.String(120))
-    kind: Mapped[InstrumentKind] = mapped_column(_enum(InstrumentKind))
+    kind: Mapped[InstrumentKind] = mapped_column(value_enum(InstrumentKind, 20))
     driver: Mapped[str] = mapped_column(sa.String(40))  # name in lims.instruments.registry
     manufacturer: Mapped[str] = mapped_column(sa.String(80), default="")
     model: Mapped[str] = mapped_column(sa.String(80), default="")
@@ -77,7 +72,7 @@ class CalibrationCertificate(Audited, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     instrument_id: Mapped[int] = mapped_column(sa.ForeignKey("instrument.id"), index=True)
     number: Mapped[str] = mapped_column(sa.String(60))
-    kind: Mapped[CertificateKind] = mapped_column(_enum(CertificateKind))
+    kind: Mapped[CertificateKind] = mapped_column(value_enum(CertificateKind, 20))
     issued_by: Mapped[str] = mapped_column(sa.String(120))
     valid_from: Mapped[dt.date] = mapped_column(sa.Date)
     valid_until: Mapped[dt.date] = mapped_column(sa.Date)  # inclusive
@@ -95,7 +90,7 @@ class CaptureRequest(Audited, TimestampMixin, db.Model):
     instrument_id: Mapped[int] = mapped_column(sa.ForeignKey("instrument.id"), index=True)
     requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
     command: Mapped[str | None] = mapped_column(sa.String(16))
-    state: Mapped[CaptureState] = mapped_column(_enum(CaptureState, 12),
+    state: Mapped[CaptureState] = mapped_column(value_enum(CaptureState, 12),
                                                 default=CaptureState.PENDING)
     # no FK: the reading row points here (request_id), one direction keeps the schema acyclic
     reading_id: Mapped[int | None] = mapped_column(sa.Integer)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lims.audit.models import Audited
-from lims.core.db import TimestampMixin
+from lims.core.db import TimestampMixin, value_enum
 from lims.extensions import db
 
 
@@ -29,9 +29,7 @@ class Region(Audited, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(12), unique=True)  # GB/T 2260 division code
     name: Mapped[str] = mapped_column(sa.String(60))
-    level: Mapped[RegionLevel] = mapped_column(
-        sa.Enum(RegionLevel, native_enum=False, length=16,
-                values_callable=lambda e: [m.value for m in e]))
+    level: Mapped[RegionLevel] = mapped_column(value_enum(RegionLevel, 16))
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("region.id"))
     population: Mapped[int] = mapped_column(sa.Integer)
     population_source: Mapped[str | None] = mapped_column(sa.String(200))
@@ -46,9 +44,7 @@ class Organization(Audited, TimestampMixin, db.Model):
     code: Mapped[str] = mapped_column(sa.String(20), unique=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     name_en: Mapped[str | None] = mapped_column(sa.String(160))
-    tier: Mapped[OrgTier] = mapped_column(
-        sa.Enum(OrgTier, native_enum=False, length=20,
-                values_callable=lambda e: [m.value for m in e]))
+    tier: Mapped[OrgTier] = mapped_column(value_enum(OrgTier, 20))
     region_id: Mapped[int] = mapped_column(sa.ForeignKey("region.id"), index=True)
     address: Mapped[str] = mapped_column(sa.String(255))
     population_served: Mapped[int] = mapped_column(sa.Integer)

@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from lims.audit.models import Audited
-from lims.core.db import TimestampMixin, UTCDateTime, utcnow
+from lims.core.db import TimestampMixin, UTCDateTime, utcnow, value_enum
 from lims.extensions import db
 from lims.orgs.models import Organization
-from lims.samples.models import Sample, _enum
+from lims.samples.models import Sample
 from lims.users.models import User
 
 
@@ -45,7 +45,7 @@ class TestReport(Audited, TimestampMixin, db.Model):
     # below two concurrent issuers can never both write "the" report of a sample.
     revision: Mapped[int] = mapped_column(sa.Integer, default=0)
     lab_org_id: Mapped[int] = mapped_column(sa.ForeignKey("organization.id"), index=True)
-    status: Mapped[ReportStatus] = mapped_column(_enum(ReportStatus, 16),
+    status: Mapped[ReportStatus] = mapped_column(value_enum(ReportStatus, 16),
                                                  default=ReportStatus.ISSUED)
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     issued_on: Mapped[dt.date] = mapped_column(sa.Date)  # the date printed (lab's time zone)

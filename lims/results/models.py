@@ -10,11 +10,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lims.audit.models import Audited
-from lims.core.db import DecimalString, TimestampMixin, UTCDateTime, utcnow
+from lims.core.db import DecimalString, TimestampMixin, UTCDateTime, utcnow, value_enum
 from lims.extensions import db
 from lims.instruments.models import InstrumentReading
 from lims.orgs.models import Organization
-from lims.samples.models import SampleTest, _enum
+from lims.samples.models import SampleTest
 from lims.users.models import User
 
 
@@ -83,7 +83,7 @@ class TestResult(Audited, TimestampMixin, db.Model):
     limit_standard: Mapped[str | None] = mapped_column(sa.String(120))
     verdict: Mapped[str] = mapped_column(sa.String(16), default=Verdict.NOT_JUDGED.value)
     verdict_reason: Mapped[str] = mapped_column(sa.Text, default="")
-    status: Mapped[ResultStatus] = mapped_column(_enum(ResultStatus), default=ResultStatus.DRAFT,
+    status: Mapped[ResultStatus] = mapped_column(value_enum(ResultStatus), default=ResultStatus.DRAFT,
                                                  index=True)
     status_reason: Mapped[str | None] = mapped_column(sa.Text)  # last send-back / change reason
     tested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))

@@ -10,17 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lims.audit.models import Audited
-from lims.core.db import DecimalString, TimestampMixin, UTCDateTime, utcnow
+from lims.core.db import DecimalString, TimestampMixin, UTCDateTime, utcnow, value_enum
 from lims.extensions import db
 from lims.foods.models import FoodCategoryNode, TestItemRecord
 from lims.orgs.models import Organization, Region
 from lims.samples.lifecycle import SampleStatus
 from lims.users.models import User
-
-
-def _enum(cls: type[enum.Enum], length: int = 24) -> sa.Enum:
-    return sa.Enum(cls, native_enum=False, length=length,
-                   values_callable=lambda e: [m.value for m in e])
 
 
 class TaskType(enum.StrEnum):
@@ -55,9 +50,9 @@ class Sample(Audited, TimestampMixin, db.Model):
     number: Mapped[str] = mapped_column(sa.String(40), unique=True)
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sample.id"), index=True)
     suffix: Mapped[str | None] = mapped_column(sa.String(4))
-    status: Mapped[SampleStatus] = mapped_column(_enum(SampleStatus), default=SampleStatus.REGISTERED)
+    status: Mapped[SampleStatus] = mapped_column(value_enum(SampleStatus), default=SampleStatus.REGISTERED)
     status_reason: Mapped[str | None] = mapped_column(sa.Text)
-    task_type: Mapped[TaskType] = mapped_column(_enum(TaskType))
+    task_type: Mapped[TaskType] = mapped_column(value_enum(TaskType))
 
     food_name: Mapped[str] = mapped_column(sa.String(120))
     subcategory_id: Mapped[int] = mapped_column(sa.ForeignKey("food_category.id"))
@@ -167,7 +162,7 @@ class CustodyEvent(Audited, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sample_id: Mapped[int] = mapped_column(sa.ForeignKey("sample.id"), index=True)
-    kind: Mapped[CustodyKind] = mapped_column(_enum(CustodyKind))
+    kind: Mapped[CustodyKind] = mapped_column(value_enum(CustodyKind))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     from_org_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organization.id"))

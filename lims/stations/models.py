@@ -16,14 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lims.audit.models import Audited
-from lims.core.db import DecimalString, TimestampMixin, UTCDateTime, utcnow
+from lims.core.db import DecimalString, TimestampMixin, UTCDateTime, utcnow, value_enum
 from lims.extensions import db
 from lims.orgs.models import Organization, Region
-
-
-def _enum(cls: type[enum.Enum], length: int = 24) -> sa.Enum:
-    return sa.Enum(cls, native_enum=False, length=length,
-                   values_callable=lambda e: [m.value for m in e])
 
 
 class MarketKind(enum.StrEnum):
@@ -60,7 +55,7 @@ class Market(Audited, TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(sa.String(120))
     region_id: Mapped[int] = mapped_column(sa.ForeignKey("region.id"), index=True)
     station_org_id: Mapped[int] = mapped_column(sa.ForeignKey("organization.id"), index=True)
-    kind: Mapped[MarketKind] = mapped_column(_enum(MarketKind, 16))
+    kind: Mapped[MarketKind] = mapped_column(value_enum(MarketKind, 16))
     # registered farm-produce stalls/vendors: the base of the rapid-testing rate
     stall_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     address: Mapped[str | None] = mapped_column(sa.String(255))
@@ -97,14 +92,14 @@ class StationResult(db.Model):
     food_category: Mapped[str] = mapped_column(sa.String(20))
     test_item: Mapped[str] = mapped_column(sa.String(60))
     analyte_key: Mapped[str | None] = mapped_column(sa.String(120))
-    method: Mapped[RapidMethod] = mapped_column(_enum(RapidMethod, 20))
+    method: Mapped[RapidMethod] = mapped_column(value_enum(RapidMethod, 20))
     inhibition_pct: Mapped[Decimal | None] = mapped_column(DecimalString())
     tc_ratio: Mapped[Decimal | None] = mapped_column(DecimalString())
     tc_cutoff: Mapped[Decimal | None] = mapped_column(DecimalString())
     assay: Mapped[str | None] = mapped_column(sa.String(4))  # COMP | SAND (colloidal gold)
     kit_result: Mapped[str | None] = mapped_column(sa.String(16))
-    station_verdict: Mapped[RapidVerdict] = mapped_column(_enum(RapidVerdict, 12))
-    server_verdict: Mapped[RapidVerdict] = mapped_column(_enum(RapidVerdict, 12))
+    station_verdict: Mapped[RapidVerdict] = mapped_column(value_enum(RapidVerdict, 12))
+    server_verdict: Mapped[RapidVerdict] = mapped_column(value_enum(RapidVerdict, 12))
     server_reason: Mapped[str] = mapped_column(sa.String(200))
     disagreement: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     tested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
@@ -157,7 +152,7 @@ class ConfirmationTask(Audited, TimestampMixin, db.Model):
     lab_reason: Mapped[str] = mapped_column(sa.String(200))
     sample_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sample.id"), unique=True)
     due_on: Mapped[dt.date] = mapped_column(sa.Date)
-    status: Mapped[TaskStatus] = mapped_column(_enum(TaskStatus, 20), default=TaskStatus.OPEN)
+    status: Mapped[TaskStatus] = mapped_column(value_enum(TaskStatus, 20), default=TaskStatus.OPEN)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (sa.Index("ix_confirmation_task_status", "status", "due_on"),)
