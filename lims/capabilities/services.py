@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
@@ -16,6 +17,9 @@ from lims.extensions import db
 from lims.foods import services as foods
 from lims.foods.models import FoodCategoryNode, TestItemRecord
 from lims.orgs.models import Organization
+
+# progress(done, total): how far an import has got, for a progress bar or page.
+Progress = Callable[[int, int], None]
 
 
 class CapabilityImportError(ValueError):
@@ -79,8 +83,10 @@ def _decimal(text: str, what: str, errors: list[str], row: int) -> Decimal | Non
     return value
 
 
-def import_capabilities(path: str | Path) -> int:
-    """Add capabilities from a CSV (columns: COLUMNS); any bad row refuses the whole file."""
+def import_capabilities(path: str | Path, progress: Progress | None = None) -> int:
+    """Add capabilities from a CSV (columns: COLUMNS); any bad row refuses the whole file.
+
+    ``progress(done, total)`` is called as rows are checked (for progress bars)."""
     text = Path(path).read_text("utf-8-sig")
     rows = list(csv.DictReader(text.splitlines()))
     errors: list[str] = []
@@ -92,6 +98,8 @@ def import_capabilities(path: str | Path) -> int:
     edition = foods.current_edition()
     pending = []
     for number, row in enumerate(rows, start=2):
+        if progress is not None and number % 50 == 0:
+            progress(number - 1, len(rows))
         get = {k: (row.get(k) or "").strip() for k in COLUMNS}
         org = db.session.scalar(sa.select(Organization).where(Organization.code == get["org"]))
         if org is None or not org.is_lab:
@@ -136,6 +144,8 @@ def import_capabilities(path: str | Path) -> int:
     for values in pending:
         db.session.add(LabCapability(**values))
     db.session.flush()
+    if progress is not None:
+        progress(len(rows), len(rows))
     return len(pending)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,8 +101,10 @@ def import_edition_once() -> None:
         import_edition("2026")
 
 
-def import_local_items(path: str | Path, *, standard: str | None = None) -> int:
-    """Add a local-standard item list (DBS 65/…) to the current edition; refused whole."""
+def import_local_items(path: str | Path, *, standard: str | None = None,
+                       progress: Callable[[int, int], None] | None = None) -> int:
+    """Add a local-standard item list (DBS 65/…) to the current edition; refused whole.
+    ``progress(done, total)`` counts items written."""
     from lims.foods.item_list import parse_item_list, read_item_list
 
     edition = current_edition()
@@ -114,7 +117,9 @@ def import_local_items(path: str | Path, *, standard: str | None = None) -> int:
     existing = set(db.session.scalars(
         sa.select(TestItemRecord.code).where(TestItemRecord.edition_id == edition.id)))
     added = 0
-    for item in items:
+    for done, item in enumerate(items, start=1):
+        if progress is not None:
+            progress(done, len(items))
         if item.item_code in existing:
             continue
         values = _item_values(item, rules)

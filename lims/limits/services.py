@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -66,14 +67,18 @@ def _replace_rows(standard_code: str, records: list[dict], file_name: str) -> in
     return len(records)
 
 
-def import_limits(path: Path | str, *, standards_path: Path | str | None = None) -> ImportSummary:
+def import_limits(path: Path | str, *, standards_path: Path | str | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> ImportSummary:
     """Add or update the standards whose rows are in ``path`` (CSV or XLSX).
 
     Every row is validated first; a file with any bad row raises :class:`ImportRefused`
     listing each bad row and nothing is written.  The rows of each standard in the file
     replace that standard's rows (an edition is updated whole, never merged row by row).
+    ``progress(done, total)`` counts rows: validated (first half), then written.
     """
     records = read_table(path)
+    report = progress or (lambda done, total: None)
+    report(0, 2 * len(records))
     known = {**load_shipped_library().standards, **_db_standards()}
     new_standards: dict[str, Standard] = {}
     if standards_path is not None:
@@ -81,6 +86,7 @@ def import_limits(path: Path | str, *, standards_path: Path | str | None = None)
         known.update(new_standards)
     graph = load_shipped_library().graph
     rows_from_records(records, standards=known, graph=graph, file=Path(path).name)
+    report(len(records), 2 * len(records))
     codes = sorted({(r.get("standard") or "").strip() for r in records})
     for code in codes:
         if code in new_standards or code not in _db_standards():
@@ -90,6 +96,7 @@ def import_limits(path: Path | str, *, standards_path: Path | str | None = None)
     for code in codes:
         total += _replace_rows(code, [r for r in records if r["standard"].strip() == code],
                                Path(path).name)
+        report(len(records) + total, 2 * len(records))
     db.session.flush()
     _index_cache.clear()
     return ImportSummary(tuple(codes), total)
