@@ -87,6 +87,12 @@ def live_server(e2e_database, tmp_path_factory) -> Iterator[str]:
     settings = _test_settings(e2e_database, tmp_path_factory.mktemp("e2e-instance"))
     # A browser on 127.0.0.1 must match the routes; QR codes point back at this server.
     settings.update(SERVER_NAME=None, PUBLIC_BASE_URL=base_url, TESTING=False)
+    # the lab's signing certificate (a development CA), so that approval issues signed reports
+    from lims.reports.signing import init_dev_pki
+
+    keys = init_dev_pki(Path(settings["INSTANCE_PATH"]) / "keys",
+                        lab_name="博州食品药品检验检测中心 e2e")
+    settings["SIGNING_DIR"] = str(keys.lab_pkcs12.parent)
     app = create_app(settings)
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
@@ -98,8 +104,14 @@ def live_server(e2e_database, tmp_path_factory) -> Iterator[str]:
         db.engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
+    """Chromium for the tests of this package, closed when they are done.
+
+    Package scope, not session: a running Playwright keeps its asyncio event loop set on the
+    main thread, and every later ``asyncio.run()`` of the session (pyHanko signing the
+    reports in tests/reports_db) would fail with "cannot be called from a running event
+    loop"."""
     if not Path(CHROMIUM).exists():
         message = f"{CHROMIUM} is missing: ./dev.sh setup installs Debian's chromium"
         if os.environ.get("CI") == "true":
@@ -112,6 +124,20 @@ def browser() -> Iterator[object]:
                                               headless=True)
         yield chromium
         chromium.close()
+
+
+# Counts the page's fetch() calls under way, so that a step can wait for the previews the
+# page sent while fields were being typed before it reads the one it asked for.
+COUNT_FETCHES = """
+(() => {
+  const fetch = window.fetch;
+  window.__fetching = 0;
+  window.fetch = function (...args) {
+    window.__fetching += 1;
+    return fetch.apply(this, args).finally(() => { window.__fetching -= 1; });
+  };
+})();
+"""
 
 
 class Lab:
@@ -128,6 +154,7 @@ class Lab:
                                            viewport={"width": 1280, "height": 900},
                                            accept_downloads=True)
         context.set_default_timeout(15_000)
+        context.add_init_script(COUNT_FETCHES)
         self._contexts.append(context)
         page = context.new_page()
         steps.sign_in(page, username)
@@ -149,3 +176,68 @@ def lab(browser, live_server) -> Iterator[Lab]:
 def screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+def run_in_e2e_app(database_url: str, instance: Path, work):
+    """Run ``work()`` in an app context on the browser tests' database (set-up the pages
+    cannot do, e.g. a bench token); returns what it returns."""
+    from lims import create_app
+    from lims.audit.context import Actor, acting_as
+    from lims.extensions import db
+
+    app = create_app(_test_settings(database_url, instance))
+    with app.app_context(), acting_as(Actor(None, "e2e-setup")):
+        try:
+            return work()
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def bench_agent(e2e_database, live_server, tmp_path):
+    """``bench_agent(username, instrument, script)``: the bench agent of the lab's PC, running
+    in a thread against the live server with a token of ``username``, attached to a simulated
+    balance (lims.instruments.simulators) that answers with the weights of ``script``."""
+    from lims.instruments.agent import Agent, ServerClient
+    from lims.instruments.agent_queue import ReadingQueue
+    from lims.instruments.registry import get_driver
+    from lims.instruments.simulators import make_simulator
+    from lims.instruments.transport import InstrumentSession, Port
+
+    running = []
+
+    def start(username: str, instrument: str, script: str, driver: str = "mt-sics"):
+        def token():
+            from lims.extensions import db
+            from lims.users.models import User
+            from lims.users.services import issue_token
+
+            user = db.session.scalar(sa.select(User).where(User.username == username))
+            issued = issue_token(user, name="bench-agent").token
+            db.session.commit()
+            return issued
+
+        sim = make_simulator(driver, script)
+        url = sim.serve_tcp()
+        drv = get_driver(driver)
+        session = InstrumentSession(drv, Port(url, drv.default_settings.with_(timeout=2.0)))
+        client = ServerClient(live_server, run_in_e2e_app(e2e_database, tmp_path, token),
+                              instrument, timeout=10)
+        agent = Agent(session, client, ReadingQueue(tmp_path / f"queue-{instrument}.db"),
+                      poll_interval=0.2)
+        stop = threading.Event()
+        thread = threading.Thread(target=agent.run, args=(stop,), name="bench-agent",
+                                  daemon=True)
+        thread.start()
+        running.append((stop, thread, agent, sim, session, client))
+        return agent
+
+    yield start
+    for stop, thread, agent, sim, session, client in running:
+        stop.set()
+        thread.join(timeout=10)
+        agent.queue.close()
+        client.close()
+        session.close()
+        sim.stop()
