@@ -16,6 +16,9 @@ Then for ``--duration`` seconds, on loopback:
 * ``--stations`` (5) rapid-test stations uploading batches of ``--batch`` results each
   ``--station-interval`` seconds through ``/api/v1/stations/results`` (skipped with a note when
   the stations package is not installed).
+* Arrivals are spread: each user's and station's first action comes at a random moment within
+  its first pause, so the run measures the steady state rather than 55 requests fired at the
+  same instant at t = 0 (with ``--think 0`` they all start at once).
 
 Prints per endpoint: requests, throughput, p50/p95/p99 latency and errors; then the totals and
 the verdict against the target (no errors, p95 < 300 ms).  Exit status 1 if the target is missed.
@@ -192,9 +195,16 @@ def prepare_results(base: str, tech: str, limit: int) -> list[dict]:
     headers = {"Authorization": f"Bearer {tech}"}
     work = []
     with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
-        assigned = client.get("/api/v1/results/assigned")
-        assigned.raise_for_status()
-        for test in assigned.json()["tests"]:
+        tests, cursor = [], None
+        while len(tests) < 4 * limit:  # keyset pages (50 a page unless ``limit`` is given)
+            assigned = client.get("/api/v1/results/assigned",
+                                  params={"after": cursor} if cursor else None)
+            assigned.raise_for_status()
+            tests += assigned.json()["tests"]
+            cursor = assigned.json().get("next")
+            if not cursor:
+                break
+        for test in tests:
             if len(work) >= limit:
                 break
             method = test.get("method")
@@ -245,6 +255,13 @@ def _pause(think: float) -> float:
     return random.uniform(0.5 * think, 1.5 * think) if think > 0 else 0
 
 
+def _arrival(think: float) -> float:
+    # People do not all click at the same instant: each virtual user's first action comes at
+    # a random moment within one pause.  Without this, all 55 first requests hit the 4
+    # workers together and wait ~1 s in the listen queue: a start-up artefact, not load.
+    return random.uniform(0, think) if think > 0 else 0
+
+
 async def browser_user(client: httpx.AsyncClient, rec: Recorder, numbers: list[str],
                        deadline: float, think: float) -> None:
     actions = [("GET /samples/", 4, lambda: "/samples/"),
@@ -254,6 +271,7 @@ async def browser_user(client: httpx.AsyncClient, rec: Recorder, numbers: list[s
                ("GET /foods/", 1, lambda: "/foods/"),
                ("GET /foods/<code>", 1, lambda: "/foods/34-6")]
     weights = [a[1] for a in actions]
+    await asyncio.sleep(_arrival(think))
     while time.monotonic() < deadline:
         name, _, path = random.choices(actions, weights)[0]
         await rec.call(name, client.get(path()))
@@ -264,6 +282,7 @@ async def result_user(client: httpx.AsyncClient, rec: Recorder, tests: list[dict
                       deadline: float, think: float, assigned_every: int) -> None:
     """Re-enters its own tests' results with a reason (a recheck), alternating two values."""
     turn = 0
+    await asyncio.sleep(_arrival(think))
     while time.monotonic() < deadline and tests:
         test = tests[turn % len(tests)]
         turn += 1
@@ -282,6 +301,7 @@ async def result_user(client: httpx.AsyncClient, rec: Recorder, tests: list[dict
 async def register_user(client: httpx.AsyncClient, rec: Recorder, deadline: float,
                         think: float) -> None:
     n = 0
+    await asyncio.sleep(_arrival(think))
     while time.monotonic() < deadline:
         n += 1
         await rec.call("POST /api/v1/samples", client.post("/api/v1/samples", json={
@@ -292,6 +312,7 @@ async def register_user(client: httpx.AsyncClient, rec: Recorder, deadline: floa
 async def station(client: httpx.AsyncClient, rec: Recorder, market: str, operator: str,
                   batch: int, deadline: float, interval: float) -> None:
     tz = dt.timezone(dt.timedelta(hours=8))
+    await asyncio.sleep(_arrival(interval))
     while time.monotonic() < deadline:
         now = dt.datetime.now(tz).replace(microsecond=0)
         records = []

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, jsonify, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from flask_login import login_required
+from markupsafe import Markup
 
 from lims.extensions import db
 from lims.foods import services
@@ -13,17 +14,35 @@ from lims.foods.models import FoodCategoryNode
 bp = Blueprint("foods", __name__, url_prefix="/foods")
 
 
+def _tree_html(edition) -> Markup:
+    """The edition's whole tree (about 500 nodes), rendered once per process and version.
+
+    Rendering it took most of the page's time; the tree only changes when the rules are
+    (re)imported, which changes the count, the largest id or the latest update below.
+    """
+    node = FoodCategoryNode
+    version = (edition.id, *db.session.execute(
+        sa.select(sa.func.count(node.id), sa.func.max(node.id), sa.func.max(node.updated_at))
+        .where(node.edition_id == edition.id)).one())
+    cache = current_app.extensions.setdefault("lims_foods_tree", {})
+    html = cache.get(version)
+    if html is None:
+        children: dict[int | None, list[FoodCategoryNode]] = {}
+        for row in db.session.scalars(sa.select(node).where(node.edition_id == edition.id)
+                                      .order_by(node.id)):
+            children.setdefault(row.parent_id, []).append(row)
+        html = Markup(render_template("foods/_tree.html", children=children))
+        cache.clear()  # one version kept: the current edition's
+        cache[version] = html
+    return html
+
+
 @bp.get("/")
 @login_required
 def index():
     edition = services.current_edition()
-    nodes = [] if edition is None else db.session.scalars(
-        sa.select(FoodCategoryNode).where(FoodCategoryNode.edition_id == edition.id)
-        .order_by(FoodCategoryNode.id)).all()
-    children: dict[int | None, list[FoodCategoryNode]] = {}
-    for node in nodes:
-        children.setdefault(node.parent_id, []).append(node)
-    return render_template("foods/index.html", edition=edition, children=children)
+    tree = _tree_html(edition) if edition is not None else None
+    return render_template("foods/index.html", edition=edition, tree=tree)
 
 
 @bp.get("/<code>")

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload, selectinload
 
 from lims.audit.context import change_reason
 from lims.core.permissions import require
@@ -56,7 +57,11 @@ def _wants_json() -> bool:
 @bp.get("/")
 @login_required
 def index():
-    instruments = db.session.scalars(sa.select(Instrument).order_by(Instrument.code)).all()
+    # the organisation and the certificates of every row in two more queries, not per row
+    instruments = db.session.scalars(
+        sa.select(Instrument).options(joinedload(Instrument.org),
+                                      selectinload(Instrument.certificates))
+        .order_by(Instrument.code)).all()
     rows = [(i, services.calibration_status(i)) for i in instruments
             if can_see_org(current_user, i.org)]
     return render_template("instruments/index.html", rows=rows)

@@ -19,6 +19,7 @@ from lims.results import services
 from lims.results.models import TestResult
 from lims.results.schemas import (
     AssignedOut,
+    AssignedQuery,
     ResultInputsIn,
     ResultOut,
     SendBackIn,
@@ -112,19 +113,31 @@ def _own_result(result_id: int) -> TestResult:
 
 @api_bp.get("/results/assigned")
 @api_login_required(Permission.ENTER_RESULT)
-@documented("Tests assigned to the token user's lab, on samples the lab holds",
-            responses={200: AssignedOut, 403: ErrorModel}, tags=("results",))
+@documented("Tests assigned to the token user's lab, on samples the lab holds (keyset pages)",
+            query=AssignedQuery, responses={200: AssignedOut, 403: ErrorModel, 422: ErrorModel},
+            tags=("results",),
+            description="Oldest received first; pass the answer's `next` as `after` for the "
+                        "following page (`next` is null on the last page).")
 def assigned():
+    try:
+        limit = int(request.args.get("limit", services.ASSIGNED_PAGE_SIZE))
+    except ValueError:
+        limit = 0  # not a number: refused below with the range
+    try:
+        page = services.assigned_page(current_user, after=request.args.get("after"),
+                                      limit=limit)
+    except services.ResultError as exc:
+        raise _refuse(exc) from None
     out = []
-    for test in services.assigned_tests(current_user):
+    for test in page.tests:
         method, error = _method_json(test)
-        result = services.result_for_test(test)
+        result = page.results.get(test.id)
         out.append({"test_id": test.id, "sample": test.sample.number,
                     "food": test.sample.food_name, "item": test.test_item.name_zh,
                     "item_code": test.test_item.code, "method_standard": test.method_standard,
                     "method": method, "method_error": error,
                     "result": result_json(result) if result else None})
-    return jsonify({"tests": out})
+    return jsonify({"tests": out, "next": page.next_cursor})
 
 
 @api_bp.post("/results/tests/<int:test_id>")

@@ -3,14 +3,19 @@ write helpers shared by entry and signing (audit, custody timeline, stale versio
 
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime as dt
 import hashlib
 import json
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from lims.core.db import utcnow
+from lims.core.db import UTCDateTime, utcnow
 from lims.extensions import db
 from lims.methods.loader import find_methods, load_methods
 from lims.methods.method import Method
@@ -74,20 +79,92 @@ def results_for_sample(sample: Sample) -> list[TestResult]:
         sa.select(TestResult).where(TestResult.sample_test_id.in_(ids)).order_by(TestResult.id)))
 
 
+ASSIGNED_PAGE_SIZE = 50
+ASSIGNED_PAGE_MAX = 200
+
+
+def _assigned_query(user: User, open_only: bool) -> sa.Select:
+    # The sample and the item come with each test in the same query: the bench list and the
+    # API show them for every row (one query per row was the N+1 the load test found).
+    query = (sa.select(SampleTest).join(Sample, SampleTest.sample_id == Sample.id)
+             .outerjoin(TestResult, TestResult.sample_test_id == SampleTest.id)
+             .where(SampleTest.lab_org_id == user.org_id, SampleTest.removed.is_(False),
+                    Sample.holder_org_id == user.org_id, Sample.status.in_(ENTRY_STATUSES))
+             .options(contains_eager(SampleTest.sample), joinedload(SampleTest.test_item))
+             .order_by(Sample.received_at, Sample.id, SampleTest.id))
+    if open_only:
+        query = query.where(sa.or_(TestResult.id.is_(None),
+                                   TestResult.status == ResultStatus.DRAFT))
+    return query
+
+
 def assigned_tests(user: User, *, open_only: bool = False) -> list[SampleTest]:
     """Tests of the user's lab on samples the lab holds, oldest received first.
 
     ``open_only``: only tests without a result or with a draft one (the bench's to-do list).
     """
-    query = (sa.select(SampleTest).join(Sample, SampleTest.sample_id == Sample.id)
-             .outerjoin(TestResult, TestResult.sample_test_id == SampleTest.id)
-             .where(SampleTest.lab_org_id == user.org_id, SampleTest.removed.is_(False),
-                    Sample.holder_org_id == user.org_id, Sample.status.in_(ENTRY_STATUSES))
-             .order_by(Sample.received_at, Sample.id, SampleTest.id))
-    if open_only:
-        query = query.where(sa.or_(TestResult.id.is_(None),
-                                   TestResult.status == ResultStatus.DRAFT))
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(_assigned_query(user, open_only)))
+
+
+@dataclass(frozen=True)
+class AssignedPage:
+    """One keyset page of a lab's assigned tests, with their results loaded alongside."""
+
+    tests: list[SampleTest]
+    results: dict[int, TestResult]  # by SampleTest id; a test without a result is absent
+    next_cursor: str | None
+
+
+def _encode_cursor(test: SampleTest) -> str:
+    raw = json.dumps([test.sample.received_at.isoformat(), test.sample_id, test.id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[dt.datetime, int, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        when, sample_id, test_id = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        moment = dt.datetime.fromisoformat(when)
+        ids_ok = all(type(i) is int and 0 < i <= MAX_ID for i in (sample_id, test_id))
+        if moment.tzinfo is None or not ids_ok:
+            raise ValueError(cursor)
+        return moment.astimezone(dt.UTC), sample_id, test_id
+    except (ValueError, TypeError, OverflowError, UnicodeError, binascii.Error) as exc:
+        raise ResultError("分页游标（after）无效，请从第一页重新读取", "after") from exc
+
+
+def assigned_page(user: User, *, after: str | None = None,
+                  limit: int = ASSIGNED_PAGE_SIZE) -> AssignedPage:
+    """The next ``limit`` assigned tests after the cursor ``after`` (a page's
+    ``next_cursor``), in :func:`assigned_tests` order, with their results: a few queries
+    whatever the page holds."""
+    if not 1 <= limit <= ASSIGNED_PAGE_MAX:
+        raise ResultError(f"每页数量（limit）应为 1 到 {ASSIGNED_PAGE_MAX} 的整数", "limit")
+    query = _assigned_query(user, open_only=False)
+    if after:
+        moment, sample_id, test_id = _decode_cursor(after)
+        # keyset: strictly after the last row shown, on the order's own columns
+        query = query.where(sa.tuple_(Sample.received_at, Sample.id, SampleTest.id)
+                            > sa.tuple_(sa.literal(moment, UTCDateTime()), sample_id, test_id))
+    tests = list(db.session.scalars(query.limit(limit + 1)))
+    next_cursor = None
+    if len(tests) > limit:
+        tests = tests[:limit]
+        next_cursor = _encode_cursor(tests[-1])
+    return AssignedPage(tests, results_by_test(tests), next_cursor)
+
+
+def results_by_test(tests: list[SampleTest]) -> dict[int, TestResult]:
+    """{SampleTest id: its result} in one query, with what a result's JSON shows (signers,
+    worksheet, technician) loaded alongside instead of one query per result."""
+    ids = [t.id for t in tests]
+    if not ids:
+        return {}
+    results = db.session.scalars(
+        sa.select(TestResult).where(TestResult.sample_test_id.in_(ids))
+        .options(joinedload(TestResult.tested_by), joinedload(TestResult.worksheet),
+                 selectinload(TestResult.signatures).joinedload(ResultSignature.user)))
+    return {r.sample_test_id: r for r in results}
 
 
 def queue(user: User, status: ResultStatus) -> list[TestResult]:

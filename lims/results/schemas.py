@@ -135,6 +135,13 @@ class AssignedTestOut(BaseModel):
 
 class AssignedOut(BaseModel):
     tests: list[AssignedTestOut]
+    next: str | None = Field(description="cursor of the next page (`after`); null on the last")
+
+
+class AssignedQuery(BaseModel):
+    after: str | None = Field(None, max_length=200,
+                              description="`next` of the previous page (keyset cursor)")
+    limit: int | None = Field(None, ge=1, le=200, description="tests per page (default 50)")
 
 
 class SignOut(BaseModel):

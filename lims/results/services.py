@@ -24,12 +24,16 @@ from lims.results.errors import (
     StaleResult,
 )
 from lims.results.records import (
+    ASSIGNED_PAGE_MAX,
+    ASSIGNED_PAGE_SIZE,
     ENTRY_STATUSES,
     MAX_ID,
     MEANING_ZH,
     PENDING_APPROVALS,
     STATUS_LABEL_ZH,
     VERDICT_ZH,
+    AssignedPage,
+    assigned_page,
     assigned_tests,
     can_view,
     flush_or_stale,
@@ -40,6 +44,7 @@ from lims.results.records import (
     record_content,
     record_hash,
     result_for_test,
+    results_by_test,
     results_for_sample,
     sample_ready_for_report,
     valid_signatures,
@@ -50,7 +55,8 @@ from lims.samples.models import Sample
 from lims.users.models import User
 
 __all__ = [
-    "ENTRY_STATUSES", "MAX_ID", "MEANING_ZH", "STATUS_LABEL_ZH", "VERDICT_ZH",
+    "ASSIGNED_PAGE_MAX", "ASSIGNED_PAGE_SIZE", "AssignedPage", "assigned_page",
+    "results_by_test", "ENTRY_STATUSES", "MAX_ID", "MEANING_ZH", "STATUS_LABEL_ZH", "VERDICT_ZH",
     "PasswordRefused", "Preview", "ResultError", "ResultForbidden", "ResultNotFound",
     "StaleResult", "assigned_tests", "can_view", "commit", "compute", "create_worksheet",
     "enter_result", "flush_or_stale", "history", "lab_worksheets", "method_for", "preview",

@@ -30,9 +30,12 @@ def _labels():
 
 
 def _sample_results(sample) -> list[TestResult]:
-    """Results shown on the sample page: its own tests', or every sub-sample's."""
+    """Results shown on the sample page: its own tests', or every sub-sample's (one query
+    for all carriers, with their technicians)."""
     carriers = sample.children or [sample]
-    return [r for c in carriers for r in services.results_for_sample(c)]
+    by_test = services.results_by_test([t for c in carriers for t in c.active_tests])
+    return [r for c in carriers for r in sorted(
+        (by_test[t.id] for t in c.active_tests if t.id in by_test), key=lambda r: r.id)]
 
 
 def _result(result_id: int) -> TestResult | None:
@@ -85,8 +88,9 @@ def _form_inputs(method) -> dict:
 @bp.get("/")
 @require(Permission.ENTER_RESULT)
 def index():
-    tests = [t for t in services.assigned_tests(current_user, open_only=True)
-             if (r := services.result_for_test(t)) is None or r.worksheet_id is None]
+    tests = services.assigned_tests(current_user, open_only=True)
+    results = services.results_by_test(tests)
+    tests = [t for t in tests if (r := results.get(t.id)) is None or r.worksheet_id is None]
     return render_template("results/index.html", tests=tests, form=WorksheetForm(),
                            worksheets=services.lab_worksheets(current_user))
 

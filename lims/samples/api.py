@@ -69,8 +69,8 @@ def _json_body() -> dict:
     return body
 
 
-def _visible(number: str) -> Sample:
-    sample = services.find_visible(current_user, number)
+def _visible(number: str, *, options: tuple = ()) -> Sample:
+    sample = services.find_visible(current_user, number, options=options)
     if sample is None:
         raise ApiError(f"未找到样品 {number}", 404)
     return sample
@@ -108,7 +108,7 @@ def create_sample():
 @documented("A sample with its tests and timeline", responses={200: SampleOut, 404: ErrorModel},
            tags=("samples",))
 def get_sample(number: str):
-    return jsonify(sample_json(_visible(number)))
+    return jsonify(sample_json(_visible(number, options=services.detail_options())))
 
 
 @api_bp.get("/samples")

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import joinedload, selectinload
 
 from lims.audit.context import change_reason
 from lims.core.db import utcnow
@@ -292,8 +293,23 @@ def visibility_clause(user: User):
                   Sample.registered_org_id == user.org_id)
 
 
-def find_visible(user: User, number: str) -> Sample | None:
-    sample = db.session.scalar(sa.select(Sample).where(Sample.number == number.strip()))
+def detail_options() -> tuple:
+    """Loader options for showing one sample whole (page or JSON): what it refers to, its
+    tests and its sub-samples' tests come in a fixed handful of queries, not one per row."""
+    def tests(path):
+        return path.options(joinedload(SampleTest.test_item), joinedload(SampleTest.lab))
+
+    return (joinedload(Sample.subcategory), joinedload(Sample.business_region),
+            joinedload(Sample.registered_org), joinedload(Sample.assigned_org),
+            joinedload(Sample.holder_org), joinedload(Sample.received_by),
+            joinedload(Sample.parent), tests(selectinload(Sample.tests)),
+            selectinload(Sample.children).options(
+                joinedload(Sample.assigned_org), tests(selectinload(Sample.tests))))
+
+
+def find_visible(user: User, number: str, *, options: tuple = ()) -> Sample | None:
+    sample = db.session.scalar(sa.select(Sample).where(Sample.number == number.strip())
+                               .options(*options))
     return sample if sample is not None and can_view(user, sample) else None
 
 
@@ -303,6 +319,7 @@ def timeline(sample: Sample) -> list[CustodyEvent]:
     ids = [root.id] + [c.id for c in root.children]
     return list(db.session.scalars(
         sa.select(CustodyEvent).where(CustodyEvent.sample_id.in_(ids))
+        .options(joinedload(CustodyEvent.by_user), joinedload(CustodyEvent.sample))
         .order_by(CustodyEvent.at, CustodyEvent.id)))
 
 

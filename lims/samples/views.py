@@ -30,8 +30,8 @@ def _labels():
     return {"status_zh": STATUS_ZH, "task_type_zh": TASK_TYPE_ZH}
 
 
-def _sample_or_404(number: str) -> Sample:
-    sample = services.find_visible(current_user, number)
+def _sample_or_404(number: str, *, options: tuple = ()) -> Sample:
+    sample = services.find_visible(current_user, number, options=options)
     if sample is None:
         abort(404)
     return sample
@@ -142,7 +142,7 @@ def new():
 @bp.get("/<number>")
 @login_required
 def detail(number: str):
-    sample = _sample_or_404(number)
+    sample = _sample_or_404(number, options=services.detail_options())
     proposals = None
     if (sample.status == SampleStatus.REGISTERED and sample.parent_id is None
             and sample.assigned_org_id is None and current_user.can(Permission.REGISTER_SAMPLE)):
