@@ -142,6 +142,11 @@ def rebuild() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(StatsUnit))
 
 
+def rebuild_job() -> int:
+    """The full rebuild as a background job (lims.core.jobs commits when it returns)."""
+    return rebuild()
+
+
 def prepare() -> None:
     """Before the figures: analytic settings for this transaction, the rollup up to date."""
     if db.engine.dialect.name == "postgresql":

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from lims.core.jobs import JobError, enqueue
 from lims.core.permissions import require
 from lims.extensions import db
 from lims.stats import charts, services
@@ -104,3 +106,16 @@ def export(key: str, fmt: str):
 @require(Permission.VIEW_STATS)
 def coverage_redirect():
     return redirect(url_for("stats.index", **request.args) + "#coverage")
+
+
+@bp.post("/rebuild")
+@require(Permission.MANAGE_LIMITS)
+def rebuild():
+    """Recompute the rollups after a bulk load: long work, so it goes to the job queue."""
+    try:
+        handle = enqueue("lims.stats.rollup.rebuild_job")
+    except JobError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("Statistics rebuild started (job %(id)s).", id=handle.id), "info")
+    return redirect(url_for("stats.index"))

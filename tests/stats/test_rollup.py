@@ -99,3 +99,26 @@ def test_rebuild_command(world, app):
     result = app.test_cli_runner().invoke(args=["stats", "rebuild"])
     assert result.exit_code == 0, result.output
     assert "9" in result.output
+
+
+def test_an_administrator_rebuilds_the_rollup_through_the_job_queue(world, app, client, login,
+                                                                     make_user, csrf_from):
+    from lims.users.roles import Role
+
+    db.session.execute(sa.delete(StatsUnit))
+    db.session.commit()
+    make_user("gao", roles=(Role.ADMIN,))
+    login("gao")
+    token = csrf_from(client.get("/stats/").get_data(as_text=True))
+    db.session.execute(sa.delete(StatsUnit))  # the page refreshed it; empty it again
+    db.session.commit()
+    answer = client.post("/stats/rebuild", data={"csrf_token": token})
+    assert answer.status_code == 302
+    # inline, or through RQ (run at once under test) when LIMS_REDIS_URL is set
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StatsUnit)) == 9
+    make_user("zhou", roles=(Role.SUPERVISOR,))
+    login("zhou")
+    page = client.get("/stats/").get_data(as_text=True)
+    assert "/stats/rebuild" not in page  # a supervisor reads the figures, does not rebuild
+    token = csrf_from(page)
+    assert client.post("/stats/rebuild", data={"csrf_token": token}).status_code == 403
