@@ -47,8 +47,8 @@ def sign_in(page, username: str, password: str = DEMO_PASSWORD, *, screenshot: s
     page.fill("input[name=password]", password)
     if screenshot:
         shot(page, screenshot)
-    page.click("form button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("form button[type=submit]")
     assert "/login" not in page.url, f"{username} could not sign in: {flash_errors(page)}"
     return page
 
@@ -66,8 +66,8 @@ def register_sample(page, fields: dict[str, str], *, county: str = "博乐市",
             field.fill(value)
     page.select_option("select[name=business_county]", label=county)
     page.check("input[name=condition_ok][value=yes]")
-    page.click("button[name=action][value=preview]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("button[name=action][value=preview]")
     plan = page.locator("table.plan tbody tr")
     assert plan.count() > 0, "the sampling rules proposed no test plan"
     for item, reason in (removed or {}).items():
@@ -119,8 +119,8 @@ def assign_labs(page, labs: dict[str, str]) -> None:
 
 
 def confirm_routing(page) -> list[str]:
-    page.click("form[action$='/route'] button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("form[action$='/route'] button[type=submit]")
     assert not flash_errors(page), flash_errors(page)
     shot(page, "04-routing-confirmed")
     return sub_samples(page)
@@ -146,8 +146,8 @@ def _hand_over(page, action: str, condition: str, temperature: str | None,
         form.locator("[name=temperature_c]").fill(temperature)
     if notes is not None:
         form.locator("[name=notes]").fill(notes)
-    form.locator("button[type=submit]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
     assert not flash_errors(page), flash_errors(page)
 
 
@@ -169,6 +169,12 @@ def receive(page, number: str, *, condition: str, temperature: str | None = None
 
 def status_of(page) -> str:
     return page.locator("h1 .status").first.get_attribute("class").split("status-")[-1]
+
+
+def report_failure(page) -> str:
+    """The reason shown on the sample page when its report could not be issued."""
+    failure = page.locator(".report-failure")
+    return failure.inner_text() if failure.count() else "(no report failure shown)"
 
 
 def timeline(page, number: str) -> list[str]:
@@ -239,8 +245,8 @@ def preview_verdict(page, item: str) -> str:
 
 def save_result(page, item: str) -> str:
     """Save the result; return the verdict stored and shown on the reloaded worksheet."""
-    result_card(page, item).locator("form.entry button[type=submit]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        result_card(page, item).locator("form.entry button[type=submit]").click()
     assert not flash_errors(page), flash_errors(page)
     return result_card(page, item).locator("[data-verdict]").first.get_attribute("data-verdict")
 
@@ -257,8 +263,8 @@ def submit_results(page, items: list[str], password: str = DEMO_PASSWORD) -> Non
     for item in items:
         form = result_card(page, item).locator("form[data-sign=submitted]")
         form.locator("input[name=password]").fill(password)
-        form.locator("button[type=submit]").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            form.locator("button[type=submit]").click()
         assert not flash_errors(page), flash_errors(page)
 
 
@@ -276,8 +282,8 @@ def sign_queue(page, path: str, number: str, meaning: str, *, password: str = DE
             return signed
         form = forms.first
         form.locator("input[name=password]").fill(password)
-        form.locator("button[type=submit]").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            form.locator("button[type=submit]").click()
         assert not flash_errors(page), flash_errors(page)
         signed += 1
 
@@ -303,8 +309,8 @@ def download_report(page, number: str, *, screenshot: str | None = None) -> tupl
 
 def verification_url(page, report_no: str) -> str:
     """The URL the report's QR code holds, as the report page shows it."""
-    page.locator("section.report-panel a.mono", has_text=report_no).click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("section.report-panel a.mono", has_text=report_no).click()
     return page.locator("a[href*='/verify/']").first.get_attribute("href")
 
 
@@ -324,8 +330,8 @@ def open_verification(browser, url: str, pdf: bytes, tmp_dir: Path, *,
         path = tmp_dir / "downloaded-report.pdf"
         path.write_bytes(pdf)
         page.set_input_files("input[name=file]", str(path))
-        page.click("form.card button[type=submit]")
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.click("form.card button[type=submit]")
         check = page.locator("#check-result")
         shown["check"] = check.inner_text().strip()
         shown["check_class"] = check.get_attribute("class")
@@ -342,8 +348,8 @@ def upload_station_csv(page, path: Path, *, screenshot: str | None = None) -> st
     """The station operator uploads a reader's CSV export; returns the success message."""
     page.goto("/stations/upload")
     page.set_input_files("input[name=file]", str(path))
-    page.click("form.phone button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("form.phone button[type=submit]")
     assert not flash_errors(page), flash_errors(page)
     assert "/stations/upload" not in page.url, page.locator("main").inner_text()[:500]
     if screenshot:
@@ -353,9 +359,9 @@ def upload_station_csv(page, path: Path, *, screenshot: str | None = None) -> st
 
 def publish_day(page, market: str) -> None:
     page.goto("/stations/")
-    page.locator(f"form[action$='/stations/publish']:has(input[value='{market}']) "
-                 "button[type=submit]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator(f"form[action$='/stations/publish']:has(input[value='{market}']) "
+                     "button[type=submit]").click()
     assert not flash_errors(page), flash_errors(page)
 
 

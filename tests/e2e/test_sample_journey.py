@@ -111,7 +111,8 @@ def test_sample_from_receipt_to_signed_report_station_and_statistics(
     assert steps.sign_queue(signatory, "/results/approval", part, "approved",
                             screenshot="13-approval-queue") == 2
     steps.open_sample(signatory, part)
-    assert steps.status_of(signatory) == "reported"  # approved, and the report issued at once
+    # approved, and the report issued at once (else the page says why it was not)
+    assert steps.status_of(signatory) == "reported", steps.report_failure(signatory)
 
     # --- the signed report and its public verification ------------------------------------
     report_no, pdf = steps.download_report(signatory, part, screenshot="14-report-issued")

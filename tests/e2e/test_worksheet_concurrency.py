@@ -87,8 +87,8 @@ def test_the_second_save_of_a_worksheet_is_refused_and_the_first_is_kept(
 
     # the second, on the page loaded before that save, saves other figures
     steps.type_inputs(second, CADMIUM, {"c1": "3.9", "c0": "0.1", "V": "25", "m": "0.5100"})
-    steps.result_card(second, CADMIUM).locator("form.entry button[type=submit]").click()
-    second.wait_for_load_state()
+    with second.expect_navigation():
+        steps.result_card(second, CADMIUM).locator("form.entry button[type=submit]").click()
     error = steps.result_card(second, CADMIUM).locator(".flash-error")
     assert error.count() == 1
     text = error.inner_text()

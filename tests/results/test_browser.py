@@ -131,8 +131,8 @@ def test_capture_enter_and_three_signatures_in_the_browser(lab, e2e_database, li
     assert lead.locator("input[name=reading_m]").input_value() != ""
     tech.wait_for_selector("section.card .preview.verdict-pass")
     shot(tech, "results-01-weight-captured")
-    lead.locator("form.entry button[type=submit]").click()
-    tech.wait_for_load_state()
+    with tech.expect_navigation():
+        lead.locator("form.entry button[type=submit]").click()
     assert not flash_errors(tech), flash_errors(tech)
     lead = tech.locator("section.card", has_text="铅")
     history = lead.locator("h2 a.small").get_attribute("href")
@@ -141,13 +141,13 @@ def test_capture_enter_and_three_signatures_in_the_browser(lab, e2e_database, li
     cadmium = tech.locator("section.card", has_text="镉")
     for name, value in (("c1", "2.5"), ("c0", "0.1"), ("V", "25"), ("m", "0.5000")):
         cadmium.locator(f"input[name=in_{name}]").fill(value)
-    cadmium.locator("form.entry button[type=submit]").click()
-    tech.wait_for_load_state()
+    with tech.expect_navigation():
+        cadmium.locator("form.entry button[type=submit]").click()
     for item in ("铅", "镉"):
         card = tech.locator("section.card", has_text=item)
         card.locator("form[data-sign=submitted] input[name=password]").fill("Demo-lims-2026")
-        card.locator("form[data-sign=submitted] button").click()
-        tech.wait_for_load_state()
+        with tech.expect_navigation():
+            card.locator("form[data-sign=submitted] button").click()
         assert not flash_errors(tech), flash_errors(tech)
     shot(tech, "results-02-submitted")
 
@@ -161,8 +161,8 @@ def test_capture_enter_and_three_signatures_in_the_browser(lab, e2e_database, li
             form = page.locator("tr", has_text=number).locator(
                 f"form[data-sign={meaning}]").first
             form.locator("input[name=password]").fill("Demo-lims-2026")
-            form.locator("button").click()
-            page.wait_for_load_state()
+            with page.expect_navigation():
+                form.locator("button").click()
             assert not flash_errors(page), flash_errors(page)
     page.goto(f"/samples/{number}")
     # approved, and the report issued at once (the e2e server has the lab's signing key)
