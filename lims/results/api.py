@@ -7,6 +7,8 @@ does not reveal other labs' work.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import jsonify, request
 from flask_login import current_user
@@ -140,6 +142,24 @@ def assigned():
     return jsonify({"tests": out, "next": page.next_cursor})
 
 
+@contextmanager
+def _applied() -> Iterator[None]:
+    """Commit what the block did, or roll it back and answer with the refusal (a wrong
+    password is the exception: its failure count is kept, toward the lockout)."""
+    try:
+        yield
+        services.commit()
+    except services.PasswordRefused as exc:
+        db.session.commit()
+        raise _refuse(exc) from None
+    except services.ResultError as exc:
+        db.session.rollback()
+        raise _refuse(exc) from None
+    except TransitionError as exc:
+        db.session.rollback()
+        raise ApiError(str(exc), 422) from None
+
+
 @api_bp.post("/results/tests/<int:test_id>")
 @api_login_required(Permission.ENTER_RESULT)
 @documented("Enter the inputs of a test: computed, rounded and judged at once",
@@ -156,17 +176,10 @@ def enter(test_id: int):
     created = services.result_for_test(test) is None
     inputs = {k: v.model_dump() if isinstance(v, BaseModel) else v
               for k, v in body.inputs.items()}
-    try:
+    with _applied():
         result = services.enter_result(test, current_user, inputs,
                                        expected_version=body.version, reason=body.reason,
                                        unit=body.unit)
-        services.commit()
-    except services.ResultError as exc:
-        db.session.rollback()
-        raise _refuse(exc) from None
-    except TransitionError as exc:
-        db.session.rollback()
-        raise ApiError(str(exc), 422) from None
     return jsonify(result_json(result)), 201 if created else 200
 
 
@@ -192,19 +205,9 @@ def get_result(result_id: int):
 def sign(result_id: int):
     body = _body(SignIn)
     result = _own_result(result_id)
-    try:
+    with _applied():
         signature = services.sign(result, current_user, body.meaning, body.password,
                                   expected_version=body.version)
-        services.commit()
-    except services.PasswordRefused as exc:
-        db.session.commit()  # keep the failure count
-        raise _refuse(exc) from None
-    except services.ResultError as exc:
-        db.session.rollback()
-        raise _refuse(exc) from None
-    except TransitionError as exc:
-        db.session.rollback()
-        raise ApiError(str(exc), 422) from None
     return jsonify({"signature": signature_json(signature, True),
                     "result": result_json(result),
                     "sample_status": result.sample_test.sample.status.value}), 201
@@ -218,13 +221,6 @@ def sign(result_id: int):
 def send_back(result_id: int):
     body = _body(SendBackIn)
     result = _own_result(result_id)
-    try:
+    with _applied():
         services.send_back(result, current_user, body.reason, expected_version=body.version)
-        services.commit()
-    except services.ResultError as exc:
-        db.session.rollback()
-        raise _refuse(exc) from None
-    except TransitionError as exc:
-        db.session.rollback()
-        raise ApiError(str(exc), 422) from None
     return jsonify(result_json(result))

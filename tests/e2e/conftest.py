@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -93,6 +95,7 @@ def live_server(e2e_database, tmp_path_factory) -> Iterator[str]:
     keys = init_dev_pki(Path(settings["INSTANCE_PATH"]) / "keys",
                         lab_name="博州食品药品检验检测中心 e2e")
     settings["SIGNING_DIR"] = str(keys.lab_pkcs12.parent)
+    worker = _job_worker(settings, e2e_database, base_url)
     app = create_app(settings)
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
@@ -100,8 +103,26 @@ def live_server(e2e_database, tmp_path_factory) -> Iterator[str]:
     yield base_url
     server.shutdown()
     thread.join(timeout=10)
+    if worker is not None:
+        worker.terminate()
+        worker.wait(timeout=10)
     with app.app_context():
         db.engine.dispose()
+
+
+def _job_worker(settings: dict, database_url: str, base_url: str) -> subprocess.Popen | None:
+    """With LIMS_REDIS_URL set, the served app queues its long work (report signing) on RQ as
+    in production: a real ``lims worker`` process, on a queue of this run's own, runs it."""
+    if not settings.get("REDIS_URL"):
+        return None
+    queue = f"lims-e2e-{uuid.uuid4().hex[:8]}"
+    settings["JOBS_QUEUE"] = queue
+    env = dict(os.environ, LIMS_DATABASE_URL=database_url, LIMS_REDIS_URL=settings["REDIS_URL"],
+               LIMS_JOBS_QUEUE=queue, LIMS_SIGNING_DIR=settings["SIGNING_DIR"],
+               LIMS_INSTANCE_PATH=str(settings["INSTANCE_PATH"]), LIMS_PUBLIC_BASE_URL=base_url)
+    lims = Path(sys.executable).with_name("lims")
+    return subprocess.Popen([str(lims), "worker", "--simple"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 @pytest.fixture(scope="package")

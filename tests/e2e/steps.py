@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from pathlib import Path
 
 from lims.core.demo import DEMO_PASSWORD
@@ -135,6 +136,18 @@ def sub_samples(page) -> list[str]:
 def open_sample(page, number: str) -> None:
     page.goto(f"/samples/{number}")
     assert page.locator("h1").first.is_visible()
+
+
+def wait_for_status(page, number: str, status: str, *, seconds: float = 30) -> str:
+    """Reload the sample page until it shows ``status`` (work done by a job worker lands a
+    moment after the request that queued it); the status finally shown."""
+    deadline = time.monotonic() + seconds
+    while True:
+        open_sample(page, number)
+        shown = status_of(page)
+        if shown == status or time.monotonic() > deadline:
+            return shown
+        page.wait_for_timeout(300)
 
 
 def _hand_over(page, action: str, condition: str, temperature: str | None,
