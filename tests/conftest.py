@@ -164,6 +164,20 @@ def csrf_from():
     return _csrf_from
 
 
+def bearer(user, name: str = "test") -> dict:
+    """Headers carrying a fresh API token of ``user`` (committed, as a client would hold it)."""
+    from lims.users.services import issue_token
+
+    token = issue_token(user, name=name).token
+    db.session.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def token_for():
+    return bearer
+
+
 # --- the reference world: network, sampling rules, capabilities, limits, instruments --------
 
 def _seed_reference_world(url: str, instance: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 
 from flask import jsonify, request, url_for
@@ -145,13 +147,20 @@ def route_sample(number: str):
         if org is None or not str(test_id).isdigit():
             raise ApiError("分配信息有误", 422, {str(test_id): f"未知机构 {lab_code}"})
         assignments[int(test_id)] = org.id
-    try:
+    with _committed():
         parts = services.route_sample(sample, assignments, current_user)
+    return jsonify({"samples": [p.number for p in parts]})
+
+
+@contextmanager
+def _committed() -> Iterator[None]:
+    """Commit what the block did, or roll it back and answer 409 with the lab's reason."""
+    try:
+        yield
         db.session.commit()
     except (services.SampleError, TransitionError) as exc:
         db.session.rollback()
         raise ApiError(str(exc), 409) from exc
-    return jsonify({"samples": [p.number for p in parts]})
 
 
 def _temperature(body: dict) -> Decimal | None:
@@ -172,13 +181,9 @@ def _temperature(body: dict) -> Decimal | None:
            responses={200: SampleSummary, 404: ErrorModel, 409: ErrorModel}, tags=("samples",))
 def dispatch_sample(number: str):
     sample, body = _visible(number), _json_body()
-    try:
+    with _committed():
         services.dispatch(sample, current_user, condition=body.get("condition", ""),
                           temperature_c=_temperature(body), notes=body.get("notes"))
-        db.session.commit()
-    except (services.SampleError, TransitionError) as exc:
-        db.session.rollback()
-        raise ApiError(str(exc), 409) from exc
     return jsonify(sample_json(sample, full=False))
 
 
@@ -188,13 +193,9 @@ def dispatch_sample(number: str):
            responses={200: SampleSummary, 404: ErrorModel, 409: ErrorModel}, tags=("samples",))
 def receive_sample(number: str):
     sample, body = _visible(number), _json_body()
-    try:
+    with _committed():
         services.receive_at_lab(sample, current_user, condition=body.get("condition", ""),
                                 temperature_c=_temperature(body))
-        db.session.commit()
-    except (services.SampleError, TransitionError) as exc:
-        db.session.rollback()
-        raise ApiError(str(exc), 409) from exc
     return jsonify(sample_json(sample, full=False))
 
 
@@ -209,10 +210,6 @@ def transition_sample(number: str):
         target = SampleStatus(body.get("status", ""))
     except ValueError as exc:
         raise ApiError("未知状态", 422, {"status": f"未知状态：{body.get('status')}"}) from exc
-    try:
+    with _committed():
         services.transition(sample, target, current_user, reason=body.get("reason"))
-        db.session.commit()
-    except (services.SampleError, TransitionError) as exc:
-        db.session.rollback()
-        raise ApiError(str(exc), 409) from exc
     return jsonify(sample_json(sample, full=False))

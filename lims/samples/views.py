@@ -192,14 +192,18 @@ def route(number: str):
                            parts=", ".join(p.number for p in parts)))
 
 
+def _form_problems(form) -> str:
+    """Every field error of a hand-over form, named by the field's label."""
+    return "；".join(f"{form[k].label.text}：{'、'.join(v)}" for k, v in form.errors.items())
+
+
 @bp.post("/<number>/dispatch")
 @require(Permission.DISPATCH_SAMPLE)
 def dispatch(number: str):
     sample = _sample_or_404(number)
     form = HandOverForm()
     if not form.validate_on_submit():
-        return _refused(sample, ValueError("；".join(
-            f"{form[k].label.text}：{'、'.join(v)}" for k, v in form.errors.items())))
+        return _refused(sample, ValueError(_form_problems(form)))
     try:
         services.dispatch(sample, current_user, condition=form.condition.data,
                           temperature_c=form.temperature_c.data, notes=form.notes.data)
@@ -214,8 +218,7 @@ def receive(number: str):
     sample = _sample_or_404(number)
     form = HandOverForm()
     if not form.validate_on_submit():
-        return _refused(sample, ValueError("；".join(
-            f"{form[k].label.text}：{'、'.join(v)}" for k, v in form.errors.items())))
+        return _refused(sample, ValueError(_form_problems(form)))
     try:
         services.receive_at_lab(sample, current_user, condition=form.condition.data,
                                 temperature_c=form.temperature_c.data)

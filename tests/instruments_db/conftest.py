@@ -45,17 +45,6 @@ def tech(make_user):
     return make_user("wang", org_code="BZ-LAB", roles=(Role.TECHNICIAN,), display_name="王检验")
 
 
-@pytest.fixture
-def token_for():
-    from lims.users.services import issue_token
-
-    def issue(user) -> dict:
-        token = issue_token(user, name="bench").token
-        db.session.commit()
-        return {"Authorization": f"Bearer {token}"}
-
-    return issue
-
 
 @pytest.fixture
 def payload():

@@ -12,16 +12,9 @@ from lims.results import services
 from lims.results.models import ResultSignature, ResultStatus, TestResult, Worksheet
 from lims.samples.lifecycle import SampleStatus
 from lims.users.roles import Role
-from lims.users.services import issue_token
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, bearer
 
 from .conftest import CADMIUM, LEAD
-
-
-def _token(user) -> dict:
-    token = issue_token(user).token
-    db.session.commit()
-    return {"Authorization": f"Bearer {token}"}
 
 
 def _form(data: dict, **inputs) -> dict:
@@ -167,7 +160,7 @@ def test_pages_of_another_lab_are_not_found_and_roles_are_checked(client, login,
 
 def test_api_entry_with_a_captured_weight_then_three_signatures(client, people, sample,
                                                                 tests_of, weigh, make_user):
-    tech = _token(people["tech"])
+    tech = bearer(people["tech"])
     assigned = client.get("/api/v1/results/assigned", headers=tech)
     assert assigned.status_code == 200
     by_item = {t["item"]: t for t in assigned.json["tests"]}
@@ -196,7 +189,7 @@ def test_api_entry_with_a_captured_weight_then_three_signatures(client, people, 
         signed = client.post(f"/api/v1/results/{result['id']}/sign", headers=tech,
                              json={"meaning": "submitted", "password": PASSWORD})
         assert signed.status_code == 201, signed.json
-    reviewer = _token(people["reviewer"])
+    reviewer = bearer(people["reviewer"])
     wrong = client.post(f"/api/v1/results/{body['id']}/sign", headers=reviewer,
                         json={"meaning": "reviewed", "password": "nope"})
     assert wrong.status_code == 403 and "密码错误" in wrong.json["error"]
@@ -204,16 +197,16 @@ def test_api_entry_with_a_captured_weight_then_three_signatures(client, people, 
                        json={"reason": "称样量偏离方法规定"})
     assert sent.status_code == 200 and sent.json["status"] == "draft"
     assert all(not s["valid"] for s in sent.json["signatures"])
-    county = _token(people["county_reviewer"])
+    county = bearer(people["county_reviewer"])
     assert client.post(f"/api/v1/results/{cadmium.json['id']}/sign", headers=county,
                        json={"meaning": "reviewed", "password": PASSWORD}).status_code == 404
     # reading follows the sample's visibility: the county of the business sees it, others not
     assert client.get(f"/api/v1/results/{cadmium.json['id']}", headers=county).status_code == \
         200
-    jinghe = _token(make_user("wu", org_code="JH-LAB", roles=(Role.TECHNICIAN,)))
+    jinghe = bearer(make_user("wu", org_code="JH-LAB", roles=(Role.TECHNICIAN,)))
     assert client.get(f"/api/v1/results/{cadmium.json['id']}", headers=jinghe).status_code == \
         404
-    signatory = _token(people["signatory"])
+    signatory = bearer(people["signatory"])
     missing_role = client.post(f"/api/v1/results/{cadmium.json['id']}/sign", headers=signatory,
                                json={"meaning": "reviewed", "password": PASSWORD})
     assert missing_role.status_code == 403
@@ -221,7 +214,7 @@ def test_api_entry_with_a_captured_weight_then_three_signatures(client, people, 
 
 @pytest.mark.parametrize("path", ["/api/v1/results/assigned"])
 def test_api_needs_the_bench_role(client, people, path):
-    assert client.get(path, headers=_token(people["reviewer"])).status_code == 403
+    assert client.get(path, headers=bearer(people["reviewer"])).status_code == 403
     assert client.get(path).status_code == 401
 
 
@@ -243,7 +236,7 @@ def test_capture_button_round_trip(client, login, csrf_from, people, tests_of, p
     asked = client.post("/instruments/BZ-BAL-01/capture", json={},
                         headers={"X-CSRFToken": token, "Accept": "application/json"})
     assert asked.status_code == 201, asked.get_json()
-    agent = _token(people["tech"])
+    agent = bearer(people["tech"])
     pending = client.get("/api/v1/instruments/BZ-BAL-01/capture-requests", headers=agent)
     request_id = pending.json["requests"][0]["id"]
     delivered = client.post("/api/v1/instruments/BZ-BAL-01/readings", headers=agent,

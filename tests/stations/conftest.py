@@ -39,17 +39,6 @@ def jh_operator(make_user, markets):
                      display_name="郑快检")
 
 
-@pytest.fixture
-def token_for():
-    from lims.users.services import issue_token
-
-    def issue(user) -> dict:
-        token = issue_token(user, name="station").token
-        db.session.commit()
-        return {"Authorization": f"Bearer {token}"}
-
-    return issue
-
 
 @pytest.fixture
 def today():

@@ -9,15 +9,8 @@ import re
 
 from openpyxl import load_workbook
 
-from lims.extensions import db
 from lims.users.roles import Role
-from lims.users.services import issue_token
-
-
-def _token(user) -> dict:
-    issued = issue_token(user)
-    db.session.commit()
-    return {"Authorization": f"Bearer {issued.token}"}
+from tests.conftest import bearer
 
 
 def test_dashboard_shows_coverage_targets_and_charts(world, make_user, login, client):
@@ -96,7 +89,7 @@ def test_records_behind_the_figures(world, make_user, login, client):
 
 def test_api_serves_the_same_figures(world, make_user, client):
     supervisor = make_user("zhou", roles=(Role.SUPERVISOR,))
-    headers = _token(supervisor)
+    headers = bearer(supervisor)
     coverage = client.get("/api/v1/stats/coverage?year=2026", headers=headers)
     assert coverage.status_code == 200
     assert (coverage.json["covered"], coverage.json["items"]) == (3, 8)
@@ -104,7 +97,7 @@ def test_api_serves_the_same_figures(world, make_user, client):
     assert targets["prefecture"]["samples_tested"] == 5
     assert client.get("/api/v1/stats/targets?year=abc", headers=headers).status_code == 422
     tech = make_user("wang", roles=(Role.TECHNICIAN,))
-    assert client.get("/api/v1/stats/coverage", headers=_token(tech)).status_code == 403
+    assert client.get("/api/v1/stats/coverage", headers=bearer(tech)).status_code == 403
     assert client.get("/api/v1/stats/coverage").status_code == 401
 
 
@@ -114,7 +107,7 @@ def test_cli_prints_the_same_figures(world, app, client, make_user):
     assert result.exit_code == 0, result.output
     printed = json.loads(result.output)
     supervisor = make_user("zhou", roles=(Role.SUPERVISOR,))
-    served = client.get("/api/v1/stats/targets?year=2026", headers=_token(supervisor)).json
+    served = client.get("/api/v1/stats/targets?year=2026", headers=bearer(supervisor)).json
     assert printed == served
     result = runner.invoke(args=["stats", "coverage", "--year", "2026", "--json"])
     assert result.exit_code == 0, result.output
