@@ -1,9 +1,11 @@
 """The bench agent: reads an instrument on a bench PC and delivers readings to the LIMS.
 
 Run as ``lims agent --server URL --token TOKEN --instrument CODE --port PORT [--driver NAME]``.
-Each cycle it (1) takes any line the instrument pushed by itself (PRINT key, reader result),
+Each cycle it (1) takes every line the instrument pushed by itself (PRINT key, reader result),
 (2) asks the server for capture requests and reads the instrument for each, (3) sends the
 queued readings. Every reading goes to the local queue (agent_queue.py) *before* it is sent.
+A line pushed while a command is under way is queued too (the session hands it over instead
+of discarding it), and the queue delivers readings in the order they were taken.
 
 Server contract (the server side implements exactly this):
 
@@ -65,6 +67,9 @@ log = logging.getLogger("lims.instruments.agent")
 DELIVERED = "delivered"
 REJECTED = "rejected"
 RETRY = "retry"
+#: not sendable yet for a reason of its own (a station sample not on the sheet): the reading
+#: waits without holding back the ones behind it
+HOLD = "hold"
 
 
 def reading_payload(
@@ -92,7 +97,7 @@ def reading_payload(
 
 @dataclass(frozen=True)
 class SendResult:
-    outcome: str  # DELIVERED, REJECTED or RETRY
+    outcome: str  # DELIVERED, REJECTED, RETRY or HOLD
     status_code: int | None
     error: str | None = None
 
@@ -235,7 +240,7 @@ class StationUploader:
     def post_reading(self, payload: dict) -> SendResult:
         record = self.record(payload)
         if record is None:
-            return SendResult(RETRY, None, f"样品 {payload.get('sample_id')} 不在样品登记表中")
+            return SendResult(HOLD, None, f"样品 {payload.get('sample_id')} 不在样品登记表中")
         try:
             resp = self._http.post(self.url, json={"records": [record]})
         except httpx.HTTPError as exc:
@@ -276,6 +281,8 @@ class Agent:
         self.clock = clock
         self.serial_number: str | None = None
         self.errors: list[InstrumentError] = []
+        if session is not None:
+            session.on_unsolicited = self._pushed_frame
 
     # capturing --------------------------------------------------------------------------
     def capture(self, reading: Reading, *, request_id: int | None = None) -> str:
@@ -290,8 +297,22 @@ class Agent:
         except InstrumentError as exc:
             log.warning("could not read the serial number: %s", exc)
 
+    def _pushed_frame(self, frame: bytes) -> None:
+        """A line the instrument sent by itself, found around a command exchange: queued like
+        any pushed reading (unstable lines are skipped, as ``receive`` does)."""
+        try:
+            reading = self.session.driver.parse(frame)
+        except InstrumentError as exc:
+            self._instrument_error(exc)
+            return
+        if reading.stable:
+            self.capture(reading)
+        else:
+            log.info("pushed unstable line skipped: %r", frame)
+
     def listen_once(self, timeout: float) -> str | None:
-        """Take one reading pushed by the instrument (PRINT key), if any within timeout."""
+        """Take the readings pushed by the instrument (PRINT key) within timeout: the first
+        one waited for, then every further complete line already received."""
         if timeout <= 0:
             return None
         try:
@@ -303,7 +324,9 @@ class Agent:
         except InstrumentError as exc:
             self._instrument_error(exc)
             return None
-        return self.capture(reading)
+        uid = self.capture(reading)
+        self.session.drain()
+        return uid
 
     def handle_requests(self) -> list[str]:
         try:
@@ -324,6 +347,8 @@ class Agent:
                 self._instrument_error(exc, request_id=request_id)
                 continue
             uids.append(self.capture(reading, request_id=request_id))
+        if requests:
+            self.session.drain()
         return uids
 
     def _instrument_error(self, exc: InstrumentError, request_id: int | None = None) -> None:
@@ -332,8 +357,9 @@ class Agent:
 
     # delivering -------------------------------------------------------------------------
     def flush(self) -> dict[str, int]:
-        """Send due readings in order; stop at the first one the server could not take."""
-        done = {DELIVERED: 0, REJECTED: 0, RETRY: 0}
+        """Send due readings in the order they were taken; stop at the first one the server
+        could not take (it stays at the head of the queue, so none overtakes it)."""
+        done = {DELIVERED: 0, REJECTED: 0, RETRY: 0, HOLD: 0}
         for item in self.queue.due(now=self.clock()):
             result = self.client.post_reading(item.payload)
             done[result.outcome] += 1
@@ -342,6 +368,8 @@ class Agent:
             elif result.outcome == REJECTED:
                 self.queue.mark_rejected(item.uid, result.error or "rejected")
                 log.error("server rejected reading %s: %s", item.uid, result.error)
+            elif result.outcome == HOLD:
+                log.info("reading %s waits: %s", item.uid, result.error)
             else:
                 self.queue.mark_failed(item.uid, result.error or "retry", now=self.clock())
                 log.warning("server unreachable, reading %s kept: %s", item.uid, result.error)

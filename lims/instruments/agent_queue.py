@@ -4,6 +4,10 @@ A stdlib SQLite file in WAL mode. A reading is stored *before* its first send, s
 or a power cut loses nothing; it is marked ``sent`` only when the server answered 200/201,
 ``rejected`` when the server refused it for good (409/422), and stays ``pending`` (with
 ``attempts``, ``last_error`` and ``next_attempt_at``) otherwise.
+
+Readings leave in the order they were taken. The backoff belongs to the queue, not to each
+reading: while the reading that last failed waits for its next attempt, nothing is due, so
+after an outage the server receives them oldest first.
 """
 
 from __future__ import annotations
@@ -75,12 +79,18 @@ class ReadingQueue:
         return payload["uid"]
 
     def due(self, *, now: float | None = None, limit: int = 50) -> list[QueuedReading]:
+        """The pending readings in the order they were taken, or none while the queue is
+        waiting out the backoff of its last failed attempt."""
         now = time.time() if now is None else now
+        (wait_until,) = self._db.execute(
+            "SELECT MAX(next_attempt_at) FROM readings WHERE state = 'pending'"
+        ).fetchone()
+        if wait_until is None or wait_until > now:
+            return []
         rows = self._db.execute(
             "SELECT uid, payload, state, attempts, last_error FROM readings "
-            "WHERE state = 'pending' AND next_attempt_at <= ? "
-            "ORDER BY created_at, rowid LIMIT ?",
-            (now, limit),
+            "WHERE state = 'pending' ORDER BY created_at, rowid LIMIT ?",
+            (limit,),
         ).fetchall()
         return [QueuedReading(r[0], json.loads(r[1]), r[2], r[3], r[4]) for r in rows]
 

@@ -102,7 +102,9 @@ class CaptureRequest(Audited, TimestampMixin, db.Model):
 
 class InstrumentReading(Audited, TimestampMixin, db.Model):
     __tablename__ = "instrument_reading"
-    __table_args__ = (sa.Index("ix_instrument_reading_latest", "instrument_id", "id"),)
+    # "latest" means last taken (read_at), not last received: after an outage readings can
+    # arrive out of order
+    __table_args__ = (sa.Index("ix_instrument_reading_taken", "instrument_id", "read_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instrument_id: Mapped[int] = mapped_column(sa.ForeignKey("instrument.id"))

@@ -43,6 +43,9 @@ EXPIRY_WARNING_DAYS = 30
 CAPTURE_TTL = dt.timedelta(minutes=2)
 #: bench PC clocks drift; a reading "from the future" beyond this is refused
 CLOCK_SKEW = dt.timedelta(minutes=10)
+#: a capture request is answered only by a reading taken after it was made; this much
+#: difference between the bench PC's clock and the server's is tolerated
+CAPTURE_CLOCK_TOLERANCE = dt.timedelta(seconds=5)
 
 _UID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 _DECIMAL = re.compile(r"-?\d+(\.\d+)?")
@@ -420,24 +423,51 @@ def record_reading(instrument: Instrument, payload: object, user: User | None,
             raise
         return _answer_existing(existing, fields)
     if request is not None and request.state != CaptureState.FULFILLED:
-        request.state = CaptureState.FULFILLED
-        request.reading_id = reading.id
-        request.error = None
+        if answers_capture(reading, request):
+            request.state = CaptureState.FULFILLED
+            request.reading_id = reading.id
+            request.error = None
+        else:
+            request.state = CaptureState.FAILED
+            request.error = (f"读数时间 {reading.read_at:%Y-%m-%d %H:%M:%S} UTC 早于采集请求，"
+                             "不能作为本次采集的读数；请检查工作站电脑的时钟后重新采集")
     return reading, True
 
 
+def answers_capture(reading: InstrumentReading, request: CaptureRequest) -> bool:
+    """Whether the reading was taken after the capture request was made."""
+    return reading.read_at >= request.created_at - CAPTURE_CLOCK_TOLERANCE
+
+
+def _taken_order(query: sa.Select) -> sa.Select:
+    return query.order_by(InstrumentReading.read_at.desc(), InstrumentReading.id.desc())
+
+
 def latest_reading(instrument: Instrument, after: int | None = None) -> InstrumentReading | None:
-    """The newest reading of the instrument (newer than reading id ``after``, if given)."""
+    """The reading of the instrument taken last (then the highest id), among those received
+    after reading id ``after`` if given."""
     query = sa.select(InstrumentReading).where(InstrumentReading.instrument_id == instrument.id)
     if after is not None:
         query = query.where(InstrumentReading.id > after)
-    return db.session.scalar(query.order_by(InstrumentReading.id.desc()).limit(1))
+    return db.session.scalar(_taken_order(query).limit(1))
+
+
+def capture_reading(request: CaptureRequest) -> InstrumentReading | None:
+    """The reading that answers a capture request: the one the agent read for it, else the
+    last one taken after the request was made (a PRINT key pressed instead), else none."""
+    if request.reading_id is not None:
+        return db.session.get(InstrumentReading, request.reading_id)
+    return db.session.scalar(_taken_order(
+        sa.select(InstrumentReading).where(
+            InstrumentReading.instrument_id == request.instrument_id,
+            InstrumentReading.read_at >= request.created_at - CAPTURE_CLOCK_TOLERANCE)
+    ).limit(1))
 
 
 def recent_readings(instrument: Instrument, limit: int = 20) -> list[InstrumentReading]:
-    return list(db.session.scalars(
+    return list(db.session.scalars(_taken_order(
         sa.select(InstrumentReading).where(InstrumentReading.instrument_id == instrument.id)
-        .order_by(InstrumentReading.id.desc()).limit(limit)))
+    ).limit(limit)))
 
 
 # -- capture requests ------------------------------------------------------------------------

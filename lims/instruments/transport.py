@@ -9,6 +9,7 @@ for a stable weight, listening for lines a device pushes by itself.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -36,6 +37,12 @@ _PARITY = {
     "S": serial.PARITY_SPACE,
 }
 _IO_ERRORS = (serial.SerialException, OSError)
+
+log = logging.getLogger("lims.instruments.transport")
+
+#: how long a partial frame found before a command may take to complete: a pushed line
+#: (PRINT key) arriving as the command is sent is waited for, not cut in half
+PARTIAL_FRAME_GRACE_S = 0.3
 
 
 class Reconnected(InstrumentError):
@@ -65,6 +72,7 @@ class Port:
         self._sleep = sleep
         self._serial: serial.SerialBase | None = None
         self._buf = bytearray()
+        self._last_rx = 0.0  # monotonic time bytes last arrived
         self.reconnects = 0
 
     # open / close ---------------------------------------------------------------------
@@ -110,8 +118,13 @@ class Port:
         return self._serial is not None
 
     def _reconnect(self, cause: Exception) -> None:
-        """Reopen after an I/O error; raise PortLost when the port stays away."""
+        """Reopen after an I/O error; raise PortLost when the port stays away. Complete
+        frames already received survive the reconnect; only an incomplete one is dropped."""
+        term = self.settings.terminator
+        complete = bytes(self._buf[: self._buf.rfind(term) + len(term)]) \
+            if self._buf.rfind(term) >= 0 else b""
         self.close()
+        self._buf.extend(complete)
         last = cause
         for _ in range(self.reconnect_attempts):
             self._sleep(self.reconnect_delay)
@@ -133,18 +146,45 @@ class Port:
         except _IO_ERRORS as exc:
             self._reconnect(exc)
 
-    def discard_input(self) -> None:
-        """Drop stale bytes so the next frame read answers the next request."""
+    def take_frames(self, grace: float = 0.0) -> tuple[list[bytes], bytes]:
+        """Every complete frame received so far, without waiting for more, and the partial
+        bytes after the last one (removed from the buffer). A partial frame is first given
+        ``grace`` seconds to complete, so that a line the device is pushing right now is not
+        cut in half."""
         self.open()
+        deadline = time.monotonic() + grace
+        while True:
+            try:
+                while (waiting := self._serial.in_waiting) and \
+                        len(self._buf) <= 8 * self.settings.max_frame:
+                    self._buf.extend(self._serial.read(waiting))
+                    self._last_rx = time.monotonic()
+            except _IO_ERRORS as exc:
+                self._reconnect(exc)
+            partial = bool(self._buf) and not self._buf.endswith(self.settings.terminator)
+            if not partial or time.monotonic() >= deadline:
+                break
+            time.sleep(0.005)
+        frames = self.buffered_frames()
+        leftover = bytes(self._buf)
         self._buf.clear()
-        try:
-            self._serial.reset_input_buffer()
-        except _IO_ERRORS as exc:
-            self._reconnect(exc)
+        return frames, leftover
 
-    def read_frame(self, timeout: float | None = None) -> bytes:
+    def buffered_frames(self) -> list[bytes]:
+        """The complete frames already read from the port (no I/O); a partial one stays."""
+        term = self.settings.terminator
+        frames: list[bytes] = []
+        while (idx := self._buf.find(term)) >= 0:
+            frames.append(bytes(self._buf[: idx + len(term)]))
+            del self._buf[: idx + len(term)]
+        return frames
+
+    def read_frame(self, timeout: float | None = None, *, keep_partial: bool = False) -> bytes:
         """Next frame, terminator included. NoResponse on silence, FrameError on a partial
-        or endless frame, Reconnected / PortLost when the port dropped."""
+        or endless frame, Reconnected / PortLost when the port dropped. With ``keep_partial``
+        (listening for pushed lines) a frame still arriving when the time is up is kept for
+        the next read and NoResponse is raised, unless it has stopped arriving for longer than
+        PARTIAL_FRAME_GRACE_S (then it is broken: FrameError)."""
         self.open()
         timeout = self.settings.timeout if timeout is None else timeout
         term = self.settings.terminator
@@ -164,7 +204,8 @@ class Port:
                     raw=junk,
                 )
             if time.monotonic() >= deadline:
-                if self._buf:
+                still_arriving = time.monotonic() - self._last_rx < PARTIAL_FRAME_GRACE_S
+                if self._buf and not (keep_partial and still_arriving):
                     partial = bytes(self._buf)
                     self._buf.clear()
                     raise FrameError(
@@ -177,7 +218,9 @@ class Port:
                 chunk = self._serial.read(max(1, self._serial.in_waiting))
             except _IO_ERRORS as exc:
                 self._reconnect(exc)
-            self._buf.extend(chunk)
+            if chunk:
+                self._last_rx = time.monotonic()
+                self._buf.extend(chunk)
 
 
 class InstrumentSession:
@@ -197,6 +240,9 @@ class InstrumentSession:
         self.retries = retries
         self.poll_interval = poll_interval
         self._sleep = sleep
+        #: receives every frame the device sent by itself (PRINT key) that turns up around a
+        #: command exchange; without one such frames are logged with their bytes and dropped
+        self.on_unsolicited: Callable[[bytes], None] | None = None
 
     @classmethod
     def connect(cls, driver: Driver, url: str, settings: PortSettings | None = None, **kw):
@@ -211,6 +257,27 @@ class InstrumentSession:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def drain(self, grace: float | None = None) -> int:
+        """Hand every complete frame received to ``on_unsolicited`` and return how many.
+
+        Without ``grace`` (after an exchange) only what is already buffered is handed on, with
+        no I/O, and a partial frame stays for the next read. With ``grace`` (before a command)
+        the port is read too, a partial frame gets that long to complete and is then
+        discarded, logged with its bytes, so that it cannot run into the command's reply."""
+        if grace is None:
+            frames, leftover = self.port.buffered_frames(), b""
+        else:
+            frames, leftover = self.port.take_frames(grace)
+        for frame in frames:
+            if self.on_unsolicited is not None:
+                self.on_unsolicited(frame)
+            else:
+                log.warning("%s: unsolicited frame discarded: %r", self.port.url, frame)
+        if leftover:
+            log.warning("%s: partial input discarded before a command: %r", self.port.url,
+                        leftover)
+        return len(frames)
 
     def read(
         self, command: str | None = None, *, timeout: float = 10.0, require_stable: bool = True
@@ -233,7 +300,7 @@ class InstrumentSession:
         last_unstable: Reading | None = None
         while (remaining := deadline - time.monotonic()) > 0:
             try:
-                self.port.discard_input()
+                self.drain(PARTIAL_FRAME_GRACE_S)
                 self.port.write(request)
                 frame = self.port.read_frame(min(remaining, self.port.settings.timeout))
                 reading = self.driver.parse(frame)
@@ -250,6 +317,7 @@ class InstrumentSession:
                     raise
                 continue
             if reading.stable or not require_stable:
+                self.drain()
                 return reading
             last_unstable = reading
             self._sleep(self.poll_interval)
@@ -270,7 +338,7 @@ class InstrumentSession:
         deadline = time.monotonic() + timeout
         while (remaining := deadline - time.monotonic()) > 0:
             try:
-                frame = self.port.read_frame(remaining)
+                frame = self.port.read_frame(remaining, keep_partial=True)
             except Reconnected:
                 continue
             reading = self.driver.parse(frame)
@@ -284,10 +352,12 @@ class InstrumentSession:
         failures = 0
         while True:
             try:
-                self.port.discard_input()
+                self.drain(PARTIAL_FRAME_GRACE_S)
                 self.port.write(request)
                 frame = self.port.read_frame(timeout)
-                return self.driver.parse_reply(command, frame)
+                answer = self.driver.parse_reply(command, frame)
+                self.drain()
+                return answer
             except (NoResponse, FrameError, Reconnected):
                 failures += 1
                 if failures > self.retries:

@@ -178,16 +178,21 @@ def capture(code: str):
 @bp.get("/<code>/latest.json")
 @login_required
 def latest_json(code: str):
-    """The newest reading (after ``after``) for the result field; with ``request`` also the
-    state of that capture request, so the page can show why a capture failed."""
+    """The reading for the result field: with ``request``, the one answering that capture
+    request (never one taken before it) and the request's state, so the page can show why a
+    capture failed; otherwise the last one taken (received after reading ``after``)."""
     instrument = _bench_instrument(code)
-    reading = services.latest_reading(instrument, after=request.args.get("after", type=int))
-    body: dict = {"reading": reading_json(reading) if reading else None}
     request_id = request.args.get("request", type=int)
+    capture_request = None
     if request_id is not None:
         capture_request = db.session.get(CaptureRequest, request_id)
         if capture_request is None or capture_request.instrument_id != instrument.id:
             abort(404)
+        reading = services.capture_reading(capture_request)
+    else:
+        reading = services.latest_reading(instrument, after=request.args.get("after", type=int))
+    body: dict = {"reading": reading_json(reading) if reading else None}
+    if capture_request is not None:
         body["request"] = {
             "id": capture_request.id, "state": capture_request.state.value,
             "reading_id": capture_request.reading_id, "error": capture_request.error,

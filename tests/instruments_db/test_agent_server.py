@@ -236,7 +236,7 @@ def test_out_of_calibration_is_rejected_through_the_agent_and_not_retried(
     item = agent.queue.get(uid)
     assert item.state == "rejected" and "过期" in item.last_error and "BZ-BAL-02" in item.last_error
     agent.clock.t += 1000
-    assert agent.flush() == {"delivered": 0, "rejected": 0, "retry": 0}  # never retried
+    assert agent.flush() == {"delivered": 0, "rejected": 0, "retry": 0, "hold": 0}  # never retried
     assert lims_server.readings("BZ-BAL-02") == []
     # and the page refuses the capture with the same reason
     web = page_session(lims_server)

@@ -268,3 +268,45 @@ def test_concurrent_duplicate_insert_answers_the_stored_reading(bench, tech, pay
     assert not created and reading.id == winner.id
     assert len(lookups) == 2  # the insert hit the unique key, then the row was looked up
     assert count(InstrumentReading) == 1
+
+
+def test_latest_is_the_reading_taken_last_not_received_last(client, bench, payload):
+    """After an outage the readings arrive out of order (ids follow arrival): "latest" is
+    the one taken last."""
+    _, headers = bench
+    now = dt.datetime.now(dt.UTC)
+    for value, seconds_ago in (("20.02", 30), ("30.03", 20), ("10.01", 40)):
+        resp = post(client, headers, payload(value, read_at=now - dt.timedelta(seconds=seconds_ago)))
+        assert resp.status_code == 201
+    latest = client.get("/api/v1/instruments/BZ-BAL-01/readings/latest", headers=headers)
+    assert latest.get_json()["reading"]["value"] == "30.03"
+    assert [str(r.value) for r in services.recent_readings(bench[0])] == [
+        "30.03", "20.02", "10.01"]
+
+
+def test_a_capture_is_answered_only_by_a_reading_taken_after_it(client, bench, tech, payload,
+                                                               login):
+    inst, headers = bench
+    # a weight taken a minute ago arrives late, after the technician pressed "capture"
+    capture = services.request_capture(inst, tech, "S")
+    db.session.commit()
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    assert post(client, headers, payload("10.01", read_at=old)).status_code == 201
+    login("wang")
+    poll = client.get(f"/instruments/BZ-BAL-01/latest.json?request={capture.id}").get_json()
+    assert poll["reading"] is None and poll["request"]["state"] == "pending"
+    # a reading that claims to answer the request but was taken before it: stored, not used
+    resp = post(client, headers, payload("11.11", read_at=old, request_id=capture.id))
+    assert resp.status_code == 201
+    db.session.expire_all()
+    assert capture.state == CaptureState.FAILED and "早于采集请求" in capture.error
+    poll = client.get(f"/instruments/BZ-BAL-01/latest.json?request={capture.id}").get_json()
+    assert poll["reading"] is None and poll["request"]["state"] == "failed"
+    # the next capture is answered by the reading the agent takes for it
+    again = services.request_capture(inst, tech, "S")
+    db.session.commit()
+    fresh = post(client, headers, payload("12.12", read_at=dt.datetime.now(dt.UTC),
+                                          request_id=again.id))
+    assert fresh.status_code == 201
+    poll = client.get(f"/instruments/BZ-BAL-01/latest.json?request={again.id}").get_json()
+    assert poll["reading"]["value"] == "12.12" and poll["request"]["state"] == "fulfilled"
