@@ -27,7 +27,7 @@ import pytest
 import sqlalchemy as sa
 
 from lims.extensions import db
-from lims.instruments.agent import RETRY, Agent, StationUploader
+from lims.instruments.agent import HOLD, RETRY, Agent, StationUploader
 from lims.instruments.agent_queue import ReadingQueue
 from lims.instruments.registry import get_driver
 from lims.instruments.simulators import make_simulator
@@ -281,13 +281,13 @@ def test_the_station_agent_delivers_exactly_once_across_a_killed_server(
     server.kill()
     flusher.join(timeout=30)
     # the first reading's request died with the server; the agent keeps all three queued
-    assert flushed == [{"delivered": 0, "rejected": 0, RETRY: 1}]
+    assert flushed == [{"delivered": 0, "rejected": 0, RETRY: 1, HOLD: 0}]
     assert queue.counts() == {"pending": 3, "sent": 0, "rejected": 0}
     assert _stored(uids) == (1 if hold == "after_commit" else 0)
 
     server.start(station)
     agent.clock.t += 60  # past the retry back-off
-    assert agent.flush() == {"delivered": 3, "rejected": 0, RETRY: 0}
+    assert agent.flush() == {"delivered": 3, "rejected": 0, RETRY: 0, HOLD: 0}
     assert queue.counts() == {"pending": 0, "sent": 3, "rejected": 0}
     db.session.remove()
     stored = db.session.execute(sa.select(StationResult.uid, StationResult.stall)
@@ -296,7 +296,7 @@ def test_the_station_agent_delivers_exactly_once_across_a_killed_server(
     assert [tuple(r) for r in stored] == sorted(zip(uids, ["A-12", "A-15", "B-02"],
                                                     strict=True))
     # a further flush has nothing to send, and a resend stores nothing new
-    assert agent.flush() == {"delivered": 0, "rejected": 0, RETRY: 0}
+    assert agent.flush() == {"delivered": 0, "rejected": 0, RETRY: 0, HOLD: 0}
     assert uploader.post_reading(queue.get(uids[0]).payload).outcome == "delivered"
     assert _stored(uids) == 3
     queue.close()
