@@ -5,9 +5,6 @@ and the send-back that invalidates them."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
-
-from flask import current_app
 
 from lims.audit.context import change_reason
 from lims.core.db import utcnow
@@ -48,6 +45,7 @@ from lims.samples.lifecycle import SampleStatus
 from lims.users.models import User
 from lims.users.passwords import verify_password
 from lims.users.roles import Permission
+from lims.users.services import record_failure
 
 # meaning -> (status before, status after, permission)
 _STEPS = {
@@ -66,13 +64,10 @@ def _reauthenticate(user: User, password: str) -> None:
     if user.locked_until and user.locked_until > now:
         raise ResultForbidden("账户因多次密码错误已锁定，签名未生效")
     if not verify_password(user.password_hash, password or ""):
-        user.failed_logins += 1
-        if user.failed_logins >= current_app.config["MAX_FAILED_LOGINS"]:
-            user.locked_until = now + timedelta(minutes=current_app.config["LOCKOUT_MINUTES"])
-            user.failed_logins = 0
-            db.session.flush()
+        locked = record_failure(user.id)  # one atomic count shared with the login
+        db.session.expire(user, ["failed_logins", "locked_until"])
+        if locked:
             raise PasswordRefused("密码错误次数过多，账户已锁定，签名未生效")
-        db.session.flush()
         raise PasswordRefused("密码错误，签名未生效")
     if user.failed_logins:
         user.failed_logins = 0

@@ -3,6 +3,11 @@
 Everything that changes a sample's status goes through :func:`check_transition`; an illegal
 move is an error (never a silent no-op) and every accepted move is audited and put on the
 sample's timeline by the caller (services.transition).
+
+The workflow owns its states: most moves are made by the system as a consequence of what
+was done (dispatch, receipt, results entered and signed, report issued).  Only the moves
+marked ``manual`` (cancel, reject, retest) may be asked for by a person on the sample page or
+through ``POST /api/v1/samples/<n>/transitions``, always with a reason.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ class Transition:
     target: SampleStatus
     roles: frozenset[Role]
     reason_required: bool = False
+    manual: bool = False  # a person may ask for it directly (page, API); else system only
 
 
 TRANSITIONS: tuple[Transition, ...] = (
@@ -70,12 +76,12 @@ TRANSITIONS: tuple[Transition, ...] = (
                reason_required=True),
     Transition(S.UNDER_REVIEW, S.APPROVED, _SIGN),
     Transition(S.APPROVED, S.REPORTED, _SIGN),
-    Transition(S.UNDER_REVIEW, S.RETEST, _REVIEW | _SIGN, reason_required=True),
-    Transition(S.APPROVED, S.RETEST, _SIGN, reason_required=True),
+    Transition(S.UNDER_REVIEW, S.RETEST, _REVIEW | _SIGN, reason_required=True, manual=True),
+    Transition(S.APPROVED, S.RETEST, _SIGN, reason_required=True, manual=True),
     Transition(S.RETEST, S.IN_TESTING, _BENCH),
-    *(Transition(source, S.REJECTED, _RECEIVING | _BENCH, reason_required=True)
+    *(Transition(source, S.REJECTED, _RECEIVING | _BENCH, reason_required=True, manual=True)
       for source in (S.REGISTERED, S.IN_TRANSIT, S.RECEIVED_AT_LAB)),
-    *(Transition(source, S.CANCELLED, _MANAGE, reason_required=True)
+    *(Transition(source, S.CANCELLED, _MANAGE, reason_required=True, manual=True)
       for source in (S.REGISTERED, S.IN_TRANSIT, S.RECEIVED_AT_LAB, S.IN_TESTING, S.SPLIT)),
 )
 
@@ -86,13 +92,24 @@ class TransitionError(ValueError):
     """A refused status change; the message (Chinese) names what is wrong."""
 
 
-def allowed_targets(status: SampleStatus, roles: frozenset[Role]) -> list[SampleStatus]:
-    return [t.target for t in TRANSITIONS if t.source == status and roles & t.roles]
+MANUAL_TARGETS = frozenset(t.target for t in TRANSITIONS if t.manual)
+
+
+def allowed_targets(status: SampleStatus, roles: frozenset[Role], *,
+                    manual_only: bool = False) -> list[SampleStatus]:
+    return [t.target for t in TRANSITIONS if t.source == status and roles & t.roles
+            and (t.manual or not manual_only)]
 
 
 def check_transition(source: SampleStatus, target: SampleStatus, roles: frozenset[Role],
-                     reason: str | None) -> Transition:
+                     reason: str | None, *, manual: bool = False) -> Transition:
+    """The move, checked; ``manual`` when a person asks for it directly (page, API)."""
     transition = _BY_PAIR.get((source, target))
+    if manual and (target not in MANUAL_TARGETS
+                   or (transition is not None and not transition.manual)):
+        allowed = "、".join(STATUS_ZH[t] for t in sorted(MANUAL_TARGETS))
+        raise TransitionError(f"“{STATUS_ZH[target]}”由系统按工作流程设置，不能手工指定"
+                              f"（可手工操作：{allowed}）")
     if transition is None:
         raise TransitionError(f"状态不能从“{STATUS_ZH[source]}”变为“{STATUS_ZH[target]}”")
     if not roles & transition.roles:
