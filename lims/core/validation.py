@@ -41,6 +41,33 @@ def visible_text(value: str | None, *, required: bool = False) -> str | None:
     return cleaned
 
 
+def strip_invisible(value: str) -> str:
+    """Zero-width characters and BOMs removed, surrounding space stripped (no checks)."""
+    return _ZERO_WIDTH.sub("", value).strip()
+
+
+def invisible_problem(value: object) -> str | None:
+    """The problem with a text holding control or direction-override characters, or None."""
+    if isinstance(value, str):
+        found = _FORBIDDEN.search(value)
+        if found:
+            return f"含有不可见的控制字符（U+{ord(found.group()):04X}）"
+    return None
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def iso_date_text(value: object) -> object:
+    """For a pydantic BeforeValidator: a date given as text must be YYYY-MM-DD (a bare
+    number such as ``0`` is not a date)."""
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value.strip()):
+        raise ValueError(f"日期格式应为 YYYY-MM-DD：{value}")
+    return value.strip()
+
+
 def finite_decimal(value: object) -> Decimal:
     """A finite decimal from text or a number; NaN, sNaN and Infinity are refused."""
     if isinstance(value, bool):

@@ -18,7 +18,12 @@ from pydantic import (
     model_validator,
 )
 
-from lims.core.validation import datetime_in_range, finite_decimal, visible_text
+from lims.core.validation import (
+    datetime_in_range,
+    finite_decimal,
+    iso_date_text,
+    visible_text,
+)
 
 
 def _number_as_text(value: Any) -> Any:
@@ -258,12 +263,13 @@ class StationResultOut(BaseModel):
 
 
 class StationResultsOut(BaseModel):
-    date: dt.date
+    date: Annotated[dt.date, BeforeValidator(iso_date_text)]
     results: list[StationResultOut]
 
 
 class DayQuery(BaseModel):
-    date: dt.date | None = Field(default=None, description="local day, default today")
+    date: Annotated[dt.date, BeforeValidator(iso_date_text)] | None = Field(
+        default=None, description="local day (YYYY-MM-DD), default today")
     market: MarketCode | None = None
 
 
@@ -271,12 +277,12 @@ class PublishIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     market: MarketCode
-    date: dt.date
+    date: Annotated[dt.date, BeforeValidator(iso_date_text)]
 
 
 class PublishOut(BaseModel):
     market: str
-    date: dt.date
+    date: Annotated[dt.date, BeforeValidator(iso_date_text)]
     published: int
 
 

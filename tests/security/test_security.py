@@ -486,3 +486,29 @@ def test_keys_init_honours_the_instance_path(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "inst" / "keys").is_dir()
     assert not (tmp_path / "instance").exists()
+
+
+# --- receipt text, query dates, the OpenAPI document ------------------------------------
+
+@pytest.mark.parametrize("field,value", [("business_name", "\u200b"), ("food_name", "\ufeff"),
+                                         ("sampler", "李\u202e抽样"), ("producer", "a\u0085b")])
+def test_receipt_refuses_invisible_text(client, people, receipt, field, value):
+    body = dict(receipt(**{field: value}).__dict__)
+    answer = client.post(f"{API}/samples", headers=bearer(people["receiver"]), json=body)
+    assert answer.status_code == 422, answer.get_json()
+    assert field in answer.get_json()["details"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Sample)) == 0
+
+
+def test_day_query_needs_an_iso_date(client, bl_operator):
+    auth = bearer(bl_operator)
+    assert client.get(f"{API}/stations/results?date=0", headers=auth).status_code == 422
+    assert client.get(f"{API}/stations/results?date=2026-11-28", headers=auth).status_code == 200
+
+
+def test_openapi_marks_required_fields(client):
+    doc = client.get(f"{API}/openapi.json").get_json()
+    receipt = doc["components"]["schemas"]["ReceiptIn"]
+    assert {"task_type", "food_name", "subcategory", "business_name", "business_county",
+            "sampled_on", "quantity", "quantity_unit", "condition_ok"} <= set(receipt["required"])
+    assert "condition" in doc["components"]["schemas"]["HandOverIn"]["required"]
