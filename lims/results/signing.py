@@ -99,7 +99,7 @@ def sign(result: TestResult, user: User, meaning: str, password: str, *,
     test = result.sample_test
     own_lab(user, test)
     before, after, permission = _STEPS[meaning]
-    require(user, permission, f"{MEANING_ZH[meaning]}签名")
+    require(user, permission, f"{MEANING_ZH[meaning]}签名", test.lab_org_id)
     if expected_version is not None and int(expected_version) != result.version:
         raise stale(result)
     if result.status != before:
@@ -148,9 +148,9 @@ def send_back(result: TestResult, user: User, reason: str, *,
     own_lab(user, test)
     reason = (reason or "").strip()
     if result.status == ResultStatus.SUBMITTED:
-        require(user, Permission.REVIEW_RESULT, "退回待审核的结果")
+        require(user, Permission.REVIEW_RESULT, "退回待审核的结果", test.lab_org_id)
     elif result.status == ResultStatus.REVIEWED:
-        require(user, Permission.APPROVE_REPORT, "退回待批准的结果")
+        require(user, Permission.APPROVE_REPORT, "退回待批准的结果", test.lab_org_id)
     else:
         raise ResultError(f"结果当前为“{STATUS_LABEL_ZH[result.status]}”，不能退回")
     if not reason:

@@ -6,7 +6,7 @@ sample's timeline by the caller (services.transition).
 
 The workflow owns its states: most moves are made by the system as a consequence of what
 was done (dispatch, receipt, results entered and signed, report issued).  Only the moves
-marked ``manual`` (cancel, reject, retest) may be asked for by a person on the sample page or
+marked ``manual`` (hold and resume, cancel, reject, retest) may be asked for by a person on the sample page or
 through ``POST /api/v1/samples/<n>/transitions``, always with a reason.
 """
 
@@ -30,6 +30,7 @@ class SampleStatus(enum.StrEnum):
     CANCELLED = "cancelled"
     RETEST = "retest"
     SPLIT = "split"  # a parent whose tests now live on its sub-samples
+    ON_HOLD = "on_hold"  # work stopped (e.g. a query to the client); resumes where it was
 
 
 STATUS_ZH = {
@@ -44,6 +45,7 @@ STATUS_ZH = {
     SampleStatus.CANCELLED: "已取消",
     SampleStatus.RETEST: "复检",
     SampleStatus.SPLIT: "已分样",
+    SampleStatus.ON_HOLD: "暂停",
 }
 
 S = SampleStatus
@@ -62,6 +64,8 @@ class Transition:
     reason_required: bool = False
     manual: bool = False  # a person may ask for it directly (page, API); else system only
 
+
+HOLDABLE = (S.RECEIVED_AT_LAB, S.IN_TESTING, S.UNDER_REVIEW)
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.REGISTERED, S.IN_TRANSIT, _RECEIVING),
@@ -82,7 +86,13 @@ TRANSITIONS: tuple[Transition, ...] = (
     *(Transition(source, S.REJECTED, _RECEIVING | _BENCH, reason_required=True, manual=True)
       for source in (S.REGISTERED, S.IN_TRANSIT, S.RECEIVED_AT_LAB)),
     *(Transition(source, S.CANCELLED, _MANAGE, reason_required=True, manual=True)
-      for source in (S.REGISTERED, S.IN_TRANSIT, S.RECEIVED_AT_LAB, S.IN_TESTING, S.SPLIT)),
+      for source in (S.REGISTERED, S.IN_TRANSIT, S.RECEIVED_AT_LAB, S.IN_TESTING, S.SPLIT,
+                     S.ON_HOLD)),
+    # hold and resume: the sample goes back to the state it was held in (services.transition)
+    *(Transition(source, S.ON_HOLD, _MANAGE | _REVIEW, reason_required=True, manual=True)
+      for source in HOLDABLE),
+    *(Transition(S.ON_HOLD, target, _MANAGE | _REVIEW, reason_required=True, manual=True)
+      for target in HOLDABLE),
 )
 
 _BY_PAIR = {(t.source, t.target): t for t in TRANSITIONS}

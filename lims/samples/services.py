@@ -233,6 +233,10 @@ def transition(sample: Sample, target: SampleStatus, user: User, reason: str | N
     lab that holds the sample, audited.  ``manual`` for a move a person asks for directly
     (page, API): only cancel, reject and retest, each with a reason."""
     check_transition(sample.status, target, user.roles, reason, manual=manual)
+    if sample.status == SampleStatus.ON_HOLD and target != SampleStatus.CANCELLED:
+        held_in = held_from(sample)
+        if held_in is not None and target != held_in:
+            raise TransitionError(f"暂停的样品只能恢复到暂停前的状态“{STATUS_ZH[held_in]}”")
     authorize(user, Permission.CHANGE_STATUS, acting_lab_id(sample, target),
               f"将样品 {sample.number} 变为“{STATUS_ZH[target]}”")
     previous = sample.status
@@ -243,6 +247,18 @@ def transition(sample: Sample, target: SampleStatus, user: User, reason: str | N
     if event:
         text = f"状态：{STATUS_ZH[previous]} → {STATUS_ZH[target]}"
         _event(sample, CustodyKind.STATUS, user, text + (f"（{reason}）" if reason else ""))
+
+
+def held_from(sample: Sample) -> SampleStatus | None:
+    """The status a held sample was in when it was put on hold (from its audit trail)."""
+    from lims.audit.models import AuditEntry
+
+    before = db.session.scalar(
+        sa.select(AuditEntry.old_value).where(
+            AuditEntry.table_name == Sample.__tablename__, AuditEntry.record_id == str(sample.id),
+            AuditEntry.field == "status", AuditEntry.new_value == SampleStatus.ON_HOLD.value)
+        .order_by(AuditEntry.id.desc()).limit(1))
+    return SampleStatus(before) if before else None
 
 
 def _hand_over_check(sample: Sample) -> None:

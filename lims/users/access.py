@@ -7,15 +7,15 @@ organisation that owns the record (for a sample: the lab that holds it).
 * The role table (``lims.users.roles``) says which actions a user may do at all.
 * Reading (``VIEW``, ``VIEW_AUDIT``, ``VIEW_STATS``) follows the organisation scoping: the
   prefecture sees every lab, a county its own county, a station itself.
-* Every other action (writing) is done only by a member of the owning organisation; a
-  system administrator of the prefecture lab may act for any lab.
+* Every other action (writing) is done only by a member of the owning organisation (an
+  administrator too: a lab's records are changed and signed by its own people).
 """
 
 from __future__ import annotations
 
 from lims.orgs.models import Organization, OrgTier
 from lims.users.models import User
-from lims.users.roles import Permission, Role
+from lims.users.roles import Permission
 from lims.users.scoping import can_see_org
 
 READ_ACTIONS = frozenset({Permission.VIEW, Permission.VIEW_AUDIT, Permission.VIEW_STATS})
@@ -40,22 +40,19 @@ def _org(lab: Organization | int | None) -> Organization | None:
 def allowed(user: User | None, action: Permission, lab: Organization | int | None) -> bool:
     """True when ``user`` may do ``action`` on a record owned by ``lab``.
 
-    ``lab`` None means a record owned by no organisation (e.g. a sample in transit): only
-    read actions by someone who sees everything, or the prefecture's administrator, may
-    touch it.
+    ``lab`` None means a record owned by no organisation: only read actions by someone who
+    sees everything may touch it.
     """
     if user is None or not getattr(user, "is_authenticated", False) or not user.active:
         return False
     if not user.can(action):
         return False
     org = _org(lab)
-    prefecture_admin = user.has_role(Role.ADMIN) and user.org.tier == OrgTier.PREFECTURE_LAB
     if org is None:
-        return prefecture_admin or (action in READ_ACTIONS
-                                    and user.org.tier == OrgTier.PREFECTURE_LAB)
+        return action in READ_ACTIONS and user.org.tier == OrgTier.PREFECTURE_LAB
     if action in READ_ACTIONS:
         return can_see_org(user, org)
-    return prefecture_admin or org.id == user.org_id
+    return org.id == user.org_id
 
 
 def authorize(user: User | None, action: Permission, lab: Organization | int | None,
