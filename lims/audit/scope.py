@@ -8,6 +8,9 @@ cannot be found (removed, or not owned by any lab) is shown only to the prefectu
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
+from lims.core.validation import record_id as database_id
 from lims.extensions import db
 
 # Columns naming the owning organisation, most specific first.
@@ -52,13 +55,14 @@ def record_owner(table_name: str, record_id: str) -> int | None:
     parts = str(record_id).split("/")
     if len(parts) != len(keys):
         return None
-    try:
-        ident = tuple(int(p) if isinstance(k.type.python_type, type) and
-                      k.type.python_type is int else p for p, k in zip(parts, keys, strict=True))
-        obj = db.session.get(model, ident if len(ident) > 1 else ident[0])
-    except (ValueError, OverflowError, NotImplementedError):
-        return None
-    except Exception:  # noqa: BLE001 - an id the database cannot hold is no record
-        db.session.rollback()
-        return None
+    ident = []
+    for part, key in zip(parts, keys, strict=True):
+        if isinstance(key.type, sa.Integer):
+            number = database_id(part)
+            if number is None:
+                return None  # not an id the database can hold: no such record
+            ident.append(number)
+        else:
+            ident.append(part)
+    obj = db.session.get(model, tuple(ident) if len(ident) > 1 else ident[0])
     return None if obj is None else _owner_of(obj)

@@ -162,6 +162,10 @@ def test_audit_page_is_scoped_to_the_lab(client, login, people, prefecture_sampl
     login("bl_reviewer")
     assert client.get(url).status_code == 403
     assert client.get("/audit/user_account/999999").status_code == 403  # owner unknown
+    test_id = prefecture_sample.tests[0].id
+    assert client.get(f"/audit/sample_test/{test_id}").status_code == 403
+    assert client.get("/audit/sample/9223372036854775808").status_code == 403
+    assert client.get("/audit/sample/abc").status_code == 403
     client.post("/logout", data={})
     client.cookie_jar.clear() if hasattr(client, "cookie_jar") else None
     people["signatory"]  # the prefecture's own signatory reads it
