@@ -402,12 +402,21 @@ def test_bad_ids_answer_json(client, people, path):
     assert answer.is_json and "error" in answer.get_json()
 
 
-def test_chunked_upload_is_limited_by_bytes_read(client, bl_operator, app):
+def test_chunked_upload_is_limited_by_bytes_read(client, bl_operator, app, record):
     app.config["STATION_MAX_BATCH_BYTES"] = 2 * 1024 * 1024
     body = b'{"records": [' + b" " * (3 * 1024 * 1024) + b"]}"
-    answer = client.post(f"{API}/stations/results", headers=bearer(bl_operator),
-                         input_stream=io.BytesIO(body), content_type="application/json")
+    chunked = {**bearer(bl_operator), "Transfer-Encoding": "chunked"}
+    answer = client.post(f"{API}/stations/results", headers=chunked,
+                         input_stream=io.BytesIO(body), content_type="application/json",
+                         environ_base={"wsgi.input_terminated": True})
     assert answer.status_code == 413, answer.get_data(as_text=True)[:200]
+    assert "2097152" in answer.get_json()["error"]
+    # a small chunked batch is read whole and stored
+    small = json.dumps({"records": [record()]}).encode()
+    answer = client.post(f"{API}/stations/results", headers=chunked,
+                         input_stream=io.BytesIO(small), content_type="application/json",
+                         environ_base={"wsgi.input_terminated": True})
+    assert answer.status_code == 200, answer.get_json()
     big = b" " * (app.config["MAX_CONTENT_LENGTH"] + 10)
     answer = client.post(f"{API}/stations/results", headers=bearer(bl_operator),
                          data=big, content_type="application/json")
