@@ -547,3 +547,40 @@ def test_hold_and_resume_to_the_held_state(client, people, prefecture_sample):
                                                    "reason": "已确认"})
     assert answer.status_code == 200, answer.get_json()
     assert _status(sample.number) == SampleStatus.RECEIVED_AT_LAB
+
+
+def _process_attempts(app, start, queue, threads: int) -> None:
+    """In a forked worker process: ``threads`` wrong passwords at once, codes to ``queue``."""
+    with app.app_context():
+        db.engine.dispose(close=False)  # the parent's connections are not ours
+        start.wait(30)
+        with ThreadPoolExecutor(threads) as pool:
+            def one(_):
+                with app.app_context():
+                    try:
+                        return _post_login(app, "bl_tech", "Wrong-password-1")
+                    finally:
+                        db.session.remove()
+            queue.put(list(pool.map(one, range(threads))))
+
+
+def test_lockout_holds_across_worker_processes(app, people):
+    """4 processes × 4 threads, as 4 gunicorn workers would see 16 wrong passwords."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    start, queue = context.Event(), context.Queue()
+    user_id = people["bl_tech"].id
+    db.session.remove()
+    db.engine.dispose()
+    workers = [context.Process(target=_process_attempts, args=(app, start, queue, 4))
+               for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    start.set()
+    codes = [code for _ in workers for code in queue.get(timeout=120)]
+    for worker in workers:
+        worker.join(30)
+    assert len(codes) == 16 and all(code in (401, 503) for code in codes), codes
+    assert db.session.get(User, user_id).locked_until is not None
+    assert _post_login(app, "bl_tech", PASSWORD) == 401
