@@ -18,7 +18,6 @@ import csv
 import gc
 import hashlib
 import io
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,8 +28,10 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from pydantic import TypeAdapter, ValidationError
+from werkzeug.exceptions import BadRequest
 
 from lims.core.db import utcnow
+from lims.core.security import loads_checked
 from lims.extensions import db
 from lims.instruments.reading import normalize_decimal
 from lims.instruments.services import lab_timezone
@@ -195,7 +196,9 @@ def parse_json_batch(body: bytes) -> list[StationRecordIn]:
     except ValidationError:
         pass  # parsed again below, to name each problem with its record
     try:
-        doc = json.loads(body)
+        doc = loads_checked(body)  # no NaN/Infinity, no absurd nesting (lims.core.security)
+    except BadRequest as exc:
+        raise BatchRefused(exc.description, 400) from None
     except (ValueError, UnicodeDecodeError):
         raise BatchRefused("请求体不是有效的 JSON", 400) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):

@@ -335,14 +335,18 @@ def test_station_uids_are_per_station(client, bl_operator, jh_operator, record):
 
 # --- client input never gives 500 -------------------------------------------------------
 
-def test_deep_json_is_400(client, people):
+def test_deep_json_is_400(client, people, bl_operator):
     body = "[" * 50_000 + "]" * 50_000
     answer = client.post(f"{API}/samples/X/transitions", headers=bearer(people["receiver"]),
                          data=body, content_type="application/json")
     assert answer.status_code in (400, 404)
-    answer = client.post(f"{API}/stations/results", headers=bearer(people["receiver"]),
+    answer = client.post(f"{API}/stations/results", headers=bearer(bl_operator),
                          data=body, content_type="application/json")
-    assert 400 <= answer.status_code < 500
+    assert answer.status_code == 400, answer.get_json()
+    assert "嵌套" in answer.get_json()["error"]
+    answer = client.post(f"{API}/samples", headers=bearer(people["receiver"]),
+                         data=body, content_type="application/json")
+    assert answer.status_code == 400
 
 
 @pytest.mark.parametrize("value", ["NaN", "sNaN", "Infinity", "-inf"])
