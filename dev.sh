@@ -57,6 +57,7 @@ postgres_up() {
 run_app() {
     setup
     export LIMS_INSTANCE_PATH="${LIMS_INSTANCE_PATH:-$ROOT/instance}"
+    export LIMS_ENV="${LIMS_ENV:-development}"  # plain-HTTP session cookie on localhost
     "$VENV/bin/lims" demo
     [ -f "$LIMS_INSTANCE_PATH/keys/lab-signing.p12" ] || "$VENV/bin/lims" keys init --dir "$LIMS_INSTANCE_PATH/keys" >/dev/null
     log "lims is at http://127.0.0.1:${PORT:-5000}/  (Ctrl-C stops it)"

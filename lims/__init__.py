@@ -23,9 +23,15 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(settings)
     _init_extensions(app)
+    from lims.core.security import install_url_converters
+
+    install_url_converters(app)
     _register_blueprints(app)
     _register_cli(app)
     _install_session_policy(app)
+    from lims.core.security import install_security
+
+    install_security(app)
     return app
 
 
@@ -106,6 +112,10 @@ def _install_session_policy(app: Flask) -> None:
         set_actor(SYSTEM)
         if request.endpoint == "static" or request.blueprint == "api":
             return None
+        if not current_user.is_authenticated and g.get("session_timed_out"):
+            session.clear()
+            session["timed_out"] = True
+            return redirect(url_for("users.login", next=request.full_path))
         if current_user.is_authenticated:
             last = session.get("last_seen")
             now = utcnow()

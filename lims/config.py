@@ -39,7 +39,11 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = _env("SESSION_COOKIE_SECURE", "0") == "1"
+    # "development" or "testing" for local runs over plain HTTP; anything else is production.
+    ENVIRONMENT = _env("ENV", "production")
+    # The session cookie is sent over HTTPS only, unless running locally.
+    SESSION_COOKIE_SECURE = _env("SESSION_COOKIE_SECURE", "0" if ENVIRONMENT in (
+        "development", "testing") else "1") == "1"
 
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the idle timeout already ends stale sessions
@@ -56,6 +60,8 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    ENVIRONMENT = "testing"
+    SESSION_COOKIE_SECURE = False  # the test client speaks plain HTTP
     SECRET_KEY = "test-secret-key"
     # argon2 at production cost would dominate the suite; the policy is unchanged.
     PASSWORD_HASH_FAST = True

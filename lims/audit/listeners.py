@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from lims.audit.chain import GENESIS, row_hash
 from lims.audit.context import current_actor, current_reason
-from lims.audit.models import Audited, AuditEntry
+from lims.audit.models import AuditAnchor, Audited, AuditEntry
 from lims.core.db import utcnow
 
 # Any constant works; it only has to be the same for every writer of the chain.
@@ -110,6 +110,20 @@ def _after_flush(session: Session, flush_context) -> None:
                    prev_hash=previous)
         row["row_hash"] = previous = row_hash(row)
     connection.execute(sa.insert(AuditEntry), rows)
+    _move_anchor(connection, previous, len(rows))
+
+
+def _move_anchor(connection: sa.Connection, head: str, added: int) -> None:
+    """Advance the chain's head (same transaction, serialised like the rows themselves)."""
+    anchor = AuditAnchor.__table__
+    moved = connection.execute(
+        sa.update(anchor).where(anchor.c.id == 1)
+        .values(last_hash=head, row_count=anchor.c.row_count + added))
+    if moved.rowcount == 0:
+        # first rows ever (or a database from before the anchor): count what is there
+        total = connection.execute(sa.select(sa.func.count()).select_from(
+            AuditEntry.__table__)).scalar_one()
+        connection.execute(sa.insert(anchor).values(id=1, last_hash=head, row_count=total))
 
 
 def install() -> None:

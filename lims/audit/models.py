@@ -39,3 +39,18 @@ class AuditEntry(db.Model):
     row_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
 
     __table_args__ = (sa.Index("ix_audit_entry_record", "table_name", "record_id"),)
+
+
+class AuditAnchor(db.Model):
+    """The chain's head kept apart from its rows: the last row's hash and the number of rows.
+
+    Written in the same transaction as the rows; ``lims audit verify`` compares the chain it
+    walked with it, so that removing the newest rows (which leaves a chain that is intact up
+    to where it stops) is found.
+    """
+
+    __tablename__ = "audit_anchor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    last_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    row_count: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from lims.audit.chain import GENESIS, row_hash
-from lims.audit.models import AuditEntry
+from lims.audit.models import AuditAnchor, AuditEntry
 from lims.extensions import db
 
 
@@ -38,6 +38,7 @@ def verify_chain() -> ChainReport:
     """Walk the chain from the first row; report the first row that does not fit."""
     previous = GENESIS
     checked = 0
+    last_id = None
     for entry in _entries():
         if entry["prev_hash"] != previous:
             return ChainReport(False, checked, entry["id"],
@@ -46,7 +47,21 @@ def verify_chain() -> ChainReport:
         if row_hash(entry) != entry["row_hash"]:
             return ChainReport(False, checked, entry["id"], "row content does not match its hash")
         previous = entry["row_hash"]
+        last_id = entry["id"]
         checked += 1
+    anchor = db.session.execute(sa.select(AuditAnchor.__table__)
+                                .where(AuditAnchor.__table__.c.id == 1)).mappings().first()
+    if anchor is None:
+        if checked:
+            return ChainReport(False, checked, None,
+                               "the chain's head record (audit_anchor) is missing")
+        return ChainReport(True, checked)
+    if anchor["row_count"] != checked or anchor["last_hash"] != previous:
+        return ChainReport(False, checked, last_id if checked else None,
+                           f"the chain ends at row {last_id if checked else 0} but its head "
+                           f"record counts {anchor['row_count']} rows ending in hash "
+                           f"{anchor['last_hash'][:12]}…: rows were removed from the end "
+                           "(or the head record was altered)")
     return ChainReport(True, checked)
 
 

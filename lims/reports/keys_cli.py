@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
 from lims.reports.signing import (
-    DEFAULT_KEYS_DIR,
     PASSPHRASE_ENV,
     SigningSetupError,
     init_dev_pki,
     load_signer,
     read_passphrase,
 )
+
+
+def configured_keys_dir() -> Path:
+    """Where the app looks for its keys (lims.config): LIMS_SIGNING_DIR, else the instance
+    folder's ``keys`` (LIMS_INSTANCE_PATH honoured)."""
+    from lims.config import Config
+
+    signing_dir = os.environ.get("LIMS_SIGNING_DIR")
+    if signing_dir:
+        return Path(signing_dir)
+    instance = os.environ.get("LIMS_INSTANCE_PATH")
+    return Path(instance) / "keys" if instance else Path(Config.INSTANCE_PATH) / "keys"
 
 
 @click.group("keys", help="管理报告签名密钥（开发用 CA 与实验室签名证书）。")
@@ -26,9 +38,8 @@ def keys() -> None:
     "--dir",
     "directory",
     type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_KEYS_DIR,
-    show_default=True,
-    help="密钥输出目录",
+    default=None,
+    help="密钥输出目录（默认：LIMS_SIGNING_DIR，或 LIMS_INSTANCE_PATH/keys）",
 )
 @click.option(
     "--lab-name",
@@ -37,7 +48,8 @@ def keys() -> None:
     help="写入证书的实验室名称",
 )
 @click.option("--force", is_flag=True, help="覆盖已有密钥（已签名报告将无法用新 CA 验证）")
-def init_command(directory: Path, lab_name: str, force: bool) -> None:
+def init_command(directory: Path | None, lab_name: str, force: bool) -> None:
+    directory = directory or configured_keys_dir()
     try:
         paths = init_dev_pki(directory, lab_name=lab_name, overwrite=force)
         # Prove the PKCS#12 opens with the passphrase before telling the user it is ready.

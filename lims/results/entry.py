@@ -249,7 +249,7 @@ def enter_result(test: SampleTest, user: User, inputs: Mapping[str, object], *,
     is refused with the other user's change (no lost update).
     """
     own_lab(user, test)
-    require(user, Permission.ENTER_RESULT, "录入检验结果")
+    require(user, Permission.ENTER_RESULT, "录入检验结果", test.lab_org_id)
     result = result_for_test(test)
     if result is not None and result.status == ResultStatus.APPROVED:
         raise ResultError("已批准的结果不能修改；如需更正请由授权签字人处理")

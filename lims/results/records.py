@@ -38,6 +38,7 @@ from lims.results.models import (
 from lims.samples import services as samples
 from lims.samples.lifecycle import STATUS_ZH, SampleStatus
 from lims.samples.models import CustodyEvent, CustodyKind, Sample, SampleTest
+from lims.users.access import allowed
 from lims.users.models import User
 from lims.users.roles import Permission
 
@@ -268,14 +269,15 @@ def own_lab(user: User, test: SampleTest) -> None:
         raise ResultNotFound("未找到该检验项目")
 
 
-def require(user: User, permission: Permission, what: str) -> None:
-    if not user.can(permission):
+def require(user: User, permission: Permission, what: str, lab: int | None = None) -> None:
+    """The role's permission; with ``lab``, for that lab's records (lims.users.access)."""
+    if not (user.can(permission) if lab is None else allowed(user, permission, lab)):
         raise ResultForbidden(f"当前用户无权{what}")
 
 
 def check_bench(user: User, test: SampleTest) -> None:
     own_lab(user, test)
-    require(user, Permission.ENTER_RESULT, "录入检验结果")
+    require(user, Permission.ENTER_RESULT, "录入检验结果", test.lab_org_id)
     sample = test.sample
     if test.removed:
         raise ResultError(f"检验项目“{test.test_item.name_zh}”已从检验方案中删除")

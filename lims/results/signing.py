@@ -5,9 +5,6 @@ and the send-back that invalidates them."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
-
-from flask import current_app
 
 from lims.audit.context import change_reason
 from lims.core.db import utcnow
@@ -48,6 +45,7 @@ from lims.samples.lifecycle import SampleStatus
 from lims.users.models import User
 from lims.users.passwords import verify_password
 from lims.users.roles import Permission
+from lims.users.services import record_failure
 
 # meaning -> (status before, status after, permission)
 _STEPS = {
@@ -66,13 +64,10 @@ def _reauthenticate(user: User, password: str) -> None:
     if user.locked_until and user.locked_until > now:
         raise ResultForbidden("账户因多次密码错误已锁定，签名未生效")
     if not verify_password(user.password_hash, password or ""):
-        user.failed_logins += 1
-        if user.failed_logins >= current_app.config["MAX_FAILED_LOGINS"]:
-            user.locked_until = now + timedelta(minutes=current_app.config["LOCKOUT_MINUTES"])
-            user.failed_logins = 0
-            db.session.flush()
+        locked = record_failure(user.id)  # one atomic count shared with the login
+        db.session.expire(user, ["failed_logins", "locked_until"])
+        if locked:
             raise PasswordRefused("密码错误次数过多，账户已锁定，签名未生效")
-        db.session.flush()
         raise PasswordRefused("密码错误，签名未生效")
     if user.failed_logins:
         user.failed_logins = 0
@@ -104,7 +99,7 @@ def sign(result: TestResult, user: User, meaning: str, password: str, *,
     test = result.sample_test
     own_lab(user, test)
     before, after, permission = _STEPS[meaning]
-    require(user, permission, f"{MEANING_ZH[meaning]}签名")
+    require(user, permission, f"{MEANING_ZH[meaning]}签名", test.lab_org_id)
     if expected_version is not None and int(expected_version) != result.version:
         raise stale(result)
     if result.status != before:
@@ -153,9 +148,9 @@ def send_back(result: TestResult, user: User, reason: str, *,
     own_lab(user, test)
     reason = (reason or "").strip()
     if result.status == ResultStatus.SUBMITTED:
-        require(user, Permission.REVIEW_RESULT, "退回待审核的结果")
+        require(user, Permission.REVIEW_RESULT, "退回待审核的结果", test.lab_org_id)
     elif result.status == ResultStatus.REVIEWED:
-        require(user, Permission.APPROVE_REPORT, "退回待批准的结果")
+        require(user, Permission.APPROVE_REPORT, "退回待批准的结果", test.lab_org_id)
     else:
         raise ResultError(f"结果当前为“{STATUS_LABEL_ZH[result.status]}”，不能退回")
     if not reason:

@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from lims.core.api import ApiError, api_bp, api_login_required
 from lims.core.openapi import ErrorModel, documented
+from lims.core.validation import page_limit
 from lims.extensions import db
 from lims.samples import services
 from lims.samples.api_schemas import (
@@ -124,7 +125,8 @@ def list_samples_api():
     try:
         page = list_samples(services.visibility_clause(current_user), filters,
                             after=request.args.get("after"),
-                            page_size=min(int(request.args.get("limit", 50)), 200))
+                            page_size=page_limit(request.args.get("limit"), default=50,
+                                                 maximum=200))
     except ValueError as exc:
         raise ApiError(str(exc), 422) from exc
     return jsonify({"samples": [sample_json(s, full=False) for s in page.samples],
@@ -200,7 +202,7 @@ def receive_sample(number: str):
 
 
 @api_bp.post("/samples/<number>/transitions")
-@api_login_required(Permission.VIEW)
+@api_login_required(Permission.CHANGE_STATUS)
 @documented("Change the sample's status", request=TransitionIn,
            responses={200: SampleSummary, 404: ErrorModel, 409: ErrorModel, 422: ErrorModel},
            tags=("samples",))
@@ -211,5 +213,6 @@ def transition_sample(number: str):
     except ValueError as exc:
         raise ApiError("未知状态", 422, {"status": f"未知状态：{body.get('status')}"}) from exc
     with _committed():
-        services.transition(sample, target, current_user, reason=body.get("reason"))
+        services.transition(sample, target, current_user, reason=body.get("reason"),
+                            manual=True)
     return jsonify(sample_json(sample, full=False))

@@ -10,26 +10,28 @@ class ReceiptIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    task_type: str = Field("", description="supervision | risk_monitoring | rapid_retest | "
-                                           "commissioned")
-    food_name: str = ""
-    subcategory: str = Field("", description="细类 code or name")
-    business_name: str = ""
+    # required here as lims.samples.receipt.validate requires them (issue 15: the document
+    # must not call a body valid that the server refuses)
+    task_type: str = Field(min_length=1, description="supervision | risk_monitoring | "
+                                                     "rapid_retest | commissioned")
+    food_name: str = Field(min_length=1)
+    subcategory: str = Field(min_length=1, description="细类 code or name")
+    business_name: str = Field(min_length=1)
     business_licence: str = ""
     business_address: str = ""
-    business_county: str = Field("", description="region code or name")
-    sampled_on: str = Field("", description="YYYY-MM-DD")
+    business_county: str = Field(min_length=1, description="region code or name")
+    sampled_on: str = Field(min_length=1, description="YYYY-MM-DD")
     sampling_place: str = ""
     sampler: str = ""
     producer: str = ""
     batch_number: str = ""
     production_date: str = ""
-    quantity: str = ""
-    quantity_unit: str = ""
+    quantity: str = Field(min_length=1)
+    quantity_unit: str = Field(min_length=1)
     retained_quantity: str = ""
     retained_unit: str = ""
     retained_location: str = ""
-    condition_ok: str | bool | None = None
+    condition_ok: str | bool
     condition_notes: str = ""
     removed_items: dict[str, str] = Field(default_factory=dict)
     added_items: dict[str, str] = Field(default_factory=dict)
@@ -113,7 +115,7 @@ class RoutedOut(BaseModel):
 
 
 class HandOverIn(BaseModel):
-    condition: str = ""
+    condition: str = Field(min_length=1)
     temperature_c: str | int | None = None
     notes: str | None = None
 

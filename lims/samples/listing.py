@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from lims.core.db import UTCDateTime
+from lims.core.validation import record_id
 from lims.extensions import db
 from lims.samples.lifecycle import SampleStatus
 from lims.samples.models import Sample, TaskType
@@ -85,12 +86,15 @@ def _decode(cursor: str, sort: str) -> tuple:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, ident = json.loads(base64.urlsafe_b64decode(padded))
+        if not isinstance(value, str | int) or isinstance(value, bool) \
+                or record_id(ident) is None:
+            raise ValueError(cursor)
         if sort == "received_at":
             value = dt.datetime.fromisoformat(value)
         elif sort == "sampled_on":
             value = dt.date.fromisoformat(value)
         return value, int(ident)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         raise ValueError("分页游标无效") from exc
 
 

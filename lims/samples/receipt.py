@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from lims.core.validation import invisible_problem, strip_invisible
 from lims.samples.models import TaskType
 
 QUANTITY_UNITS = ("g", "kg", "mL", "L", "份", "个", "袋", "瓶", "盒", "只", "条", "枚", "件")
@@ -76,7 +77,8 @@ class CleanReceipt:
 
 
 def _text(value: object) -> str:
-    return "" if value is None else str(value).strip()
+    # zero-width characters and BOMs are invisible: a field of only those is empty
+    return "" if value is None else strip_invisible(str(value))
 
 
 def _date(value: str, field_zh: str, errors: dict, name: str) -> dt.date | None:
@@ -127,6 +129,10 @@ def validate(data: ReceiptInput, today: dt.date) -> CleanReceipt:
     for name, label in required.items():
         if not _text(getattr(data, name)):
             errors[name] = f"{label}为必填项"
+    for name in data.__dataclass_fields__:
+        problem = invisible_problem(getattr(data, name))
+        if problem:
+            errors[name] = problem
     sampled_on = _date(_text(data.sampled_on), "抽样日期", errors, "sampled_on")
     if sampled_on and sampled_on > today:
         errors["sampled_on"] = f"抽样日期不能晚于今天：{sampled_on.isoformat()}"

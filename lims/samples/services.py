@@ -25,6 +25,7 @@ from lims.samples.lifecycle import (
 from lims.samples.models import CustodyEvent, CustodyKind, Sample, SampleTest
 from lims.samples.numbering import next_sample_number
 from lims.samples.receipt import CleanReceipt, ReceiptError, ReceiptInput, validate
+from lims.users.access import authorize
 from lims.users.models import User
 from lims.users.roles import Permission, Role
 from lims.users.scoping import sees_all
@@ -160,6 +161,8 @@ def route_sample(sample: Sample, assignments: dict[int, int], user: User) -> lis
         raise SampleError(f"只有“已登记”的样品可以分配检验机构（当前：{STATUS_ZH[sample.status]}）")
     if not user.has_role(Role.RECEIVER, Role.ADMIN):
         raise SampleError("当前角色无权分配检验机构")
+    authorize(user, Permission.REGISTER_SAMPLE, sample.holder_org_id,
+              f"分配样品 {sample.number} 的检验机构")
     tests = sample.active_tests
     missing = [t.test_item.name_zh for t in tests if t.id not in assignments]
     if missing:
@@ -216,10 +219,26 @@ _COPIED_FIELDS = (
 )
 
 
+def acting_lab_id(sample: Sample, target: SampleStatus | None = None) -> int | None:
+    """The lab whose records the sample's next move touches: the lab that holds it; for a
+    receipt (or a sample in transit, held by no one) the lab it is going to."""
+    if target == SampleStatus.RECEIVED_AT_LAB or sample.holder_org_id is None:
+        return sample.assigned_org_id
+    return sample.holder_org_id
+
+
 def transition(sample: Sample, target: SampleStatus, user: User, reason: str | None = None,
-               *, event: bool = True) -> None:
-    """The only way a sample's status changes: checked against the state machine, audited."""
-    check_transition(sample.status, target, user.roles, reason)
+               *, event: bool = True, manual: bool = False) -> None:
+    """The only way a sample's status changes: checked against the state machine and the
+    lab that holds the sample, audited.  ``manual`` for a move a person asks for directly
+    (page, API): only cancel, reject and retest, each with a reason."""
+    check_transition(sample.status, target, user.roles, reason, manual=manual)
+    if sample.status == SampleStatus.ON_HOLD and target != SampleStatus.CANCELLED:
+        held_in = held_from(sample)
+        if held_in is not None and target != held_in:
+            raise TransitionError(f"暂停的样品只能恢复到暂停前的状态“{STATUS_ZH[held_in]}”")
+    authorize(user, Permission.CHANGE_STATUS, acting_lab_id(sample, target),
+              f"将样品 {sample.number} 变为“{STATUS_ZH[target]}”")
     previous = sample.status
     with change_reason(reason):
         sample.status = target
@@ -228,6 +247,18 @@ def transition(sample: Sample, target: SampleStatus, user: User, reason: str | N
     if event:
         text = f"状态：{STATUS_ZH[previous]} → {STATUS_ZH[target]}"
         _event(sample, CustodyKind.STATUS, user, text + (f"（{reason}）" if reason else ""))
+
+
+def held_from(sample: Sample) -> SampleStatus | None:
+    """The status a held sample was in when it was put on hold (from its audit trail)."""
+    from lims.audit.models import AuditEntry
+
+    before = db.session.scalar(
+        sa.select(AuditEntry.old_value).where(
+            AuditEntry.table_name == Sample.__tablename__, AuditEntry.record_id == str(sample.id),
+            AuditEntry.field == "status", AuditEntry.new_value == SampleStatus.ON_HOLD.value)
+        .order_by(AuditEntry.id.desc()).limit(1))
+    return SampleStatus(before) if before else None
 
 
 def _hand_over_check(sample: Sample) -> None:
@@ -264,6 +295,17 @@ def receive_at_lab(sample: Sample, user: User, *, condition: str,
         raise SampleError("接收时必须记录样品状态")
     if user.org_id != sample.assigned_org_id:
         raise SampleError("只有被分配的检验机构可以接收该样品")
+    if sample.status == SampleStatus.IN_TRANSIT:
+        sent = db.session.scalar(
+            sa.select(CustodyEvent.to_org_id).where(
+                CustodyEvent.sample_id == sample.id,
+                CustodyEvent.kind == CustodyKind.DISPATCHED)
+            .order_by(CustodyEvent.at.desc(), CustodyEvent.id.desc()).limit(1))
+        if sent != user.org_id:
+            raise SampleError("样品未发往本机构，不能接收（须有发往本机构的交接记录）")
+    elif sample.holder_org_id != user.org_id:
+        holder = sample.holder_org.name if sample.holder_org else "—"
+        raise SampleError(f"样品当前由 {holder} 保管，须由其发出（交接）后本机构才能接收")
     came_from = sample.holder_org_id
     transition(sample, SampleStatus.RECEIVED_AT_LAB, user, event=False)
     sample.holder_org_id = user.org_id

@@ -20,6 +20,7 @@ from lims.samples.lifecycle import STATUS_ZH, SampleStatus, TransitionError, all
 from lims.samples.listing import SampleFilters, list_samples
 from lims.samples.models import TASK_TYPE_ZH, Sample, TaskType
 from lims.samples.receipt import ReceiptError, ReceiptInput
+from lims.users.access import allowed
 from lims.users.roles import Permission
 
 bp = Blueprint("samples", __name__, url_prefix="/samples")
@@ -148,9 +149,9 @@ def detail(number: str):
             and sample.assigned_org_id is None and current_user.can(Permission.REGISTER_SAMPLE)):
         proposals = services.routing_proposals(sample)
     transition_form = TransitionForm()
-    targets = [t for t in allowed_targets(sample.status, current_user.roles)
-               if t not in (SampleStatus.IN_TRANSIT, SampleStatus.RECEIVED_AT_LAB,
-                            SampleStatus.SPLIT)]
+    targets = allowed_targets(sample.status, current_user.roles, manual_only=True) \
+        if allowed(current_user, Permission.CHANGE_STATUS,
+                   services.acting_lab_id(sample)) else []
     transition_form.target.choices = [(t.value, STATUS_ZH[t]) for t in targets]
     labs = [o for o in db.session.scalars(sa.select(Organization).order_by(Organization.code))
             if o.is_lab]
@@ -237,7 +238,7 @@ def change_status(number: str):
         abort(400)
     try:
         services.transition(sample, SampleStatus(form.target.data), current_user,
-                            reason=form.reason.data)
+                            reason=form.reason.data, manual=True)
     except (services.SampleError, TransitionError) as exc:
         return _refused(sample, exc)
     return _done(sample, _("Status changed."))

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lims.core.api import ApiError, api_bp, api_login_required
 from lims.core.openapi import ErrorModel, documented
+from lims.core.security import read_body
 from lims.extensions import db
 from lims.instruments.services import local_date
 from lims.samples.services import find_visible
@@ -51,7 +52,8 @@ def _store(parse) -> tuple:
 def _store_batch(parse) -> tuple:
     try:
         intake.check_size(request.content_length)
-        records = parse(request.get_data(cache=False))
+        # by the bytes read: a chunked upload has no Content-Length to check beforehand
+        records = parse(read_body(intake.max_bytes()))
         try:
             answer = intake.submit(current_user, records, source=_source())
             db.session.commit()

@@ -18,7 +18,6 @@ import csv
 import gc
 import hashlib
 import io
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,8 +28,10 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from pydantic import TypeAdapter, ValidationError
+from werkzeug.exceptions import BadRequest
 
 from lims.core.db import utcnow
+from lims.core.security import loads_checked
 from lims.extensions import db
 from lims.instruments.reading import normalize_decimal
 from lims.instruments.services import lab_timezone
@@ -148,10 +149,31 @@ def record_errors(exc: ValidationError, raw: list[Any]) -> dict[int, dict[str, s
     return out
 
 
+def _market_errors(raw: list[Any]) -> dict[int, dict[str, str]]:
+    """Unknown markets among records refused for other reasons too, so that one answer
+    lists every bad record (the uploading station's markets, as ``submit`` checks them)."""
+    from flask import has_request_context
+    from flask_login import current_user
+
+    if not has_request_context() or not current_user.is_authenticated:
+        return {}
+    codes = {r["market"] for r in raw if isinstance(r, dict) and isinstance(r.get("market"), str)}
+    known = set(db.session.scalars(sa.select(Market.code).where(
+        Market.code.in_(codes), Market.station_org_id == current_user.org_id,
+        Market.active.is_(True))))
+    return {i: {"market": f"市场 {r['market']} 不存在或不属于本快检室"}
+            for i, r in enumerate(raw)
+            if isinstance(r, dict) and isinstance(r.get("market"), str)
+            and r["market"] not in known}
+
+
 def _refuse_invalid(errors: dict[int, dict[str, str]], raw: list[Any], *,
                     line_offset: int | None = None) -> None:
     if not errors:
         return
+    for index, problems in _market_errors(raw).items():
+        errors.setdefault(index, {}).update(
+            {k: v for k, v in problems.items() if k not in errors.get(index, {})})
     listed = []
     for index in sorted(errors):
         item = raw[index] if index < len(raw) else None
@@ -174,7 +196,9 @@ def parse_json_batch(body: bytes) -> list[StationRecordIn]:
     except ValidationError:
         pass  # parsed again below, to name each problem with its record
     try:
-        doc = json.loads(body)
+        doc = loads_checked(body)  # no NaN/Infinity, no absurd nesting (lims.core.security)
+    except BadRequest as exc:
+        raise BatchRefused(exc.description, 400) from None
     except (ValueError, UnicodeDecodeError):
         raise BatchRefused("请求体不是有效的 JSON", 400) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
@@ -333,7 +357,7 @@ def submit(user: User, records: list[StationRecordIn], *, source: str) -> BatchA
                   StationResult.published,
                   ConfirmationTask.id.label("task_id"))
         .outerjoin(ConfirmationTask, ConfirmationTask.station_result_id == StationResult.id)
-        .where(_uid_in(wanted)))}
+        .where(StationResult.station_org_id == station_id, _uid_in(wanted)))}
     rows: list[dict] = []
     market_of: dict[str, Market] = {}
     conflicts: dict[int, dict[str, str]] = {}
@@ -416,6 +440,7 @@ def submit(user: User, records: list[StationRecordIn], *, source: str) -> BatchA
             row["batch_id"] = batch.id
         db.session.execute(sa.insert(StationResult.__table__), rows)
         ids = dict(db.session.execute(sa.select(StationResult.uid, StationResult.id).where(
+            StationResult.station_org_id == station_id,
             _uid_in([row["uid"] for row in rows]))).all())
         from lims.stations.confirmation import open_tasks_for
 

@@ -82,7 +82,7 @@ class StationResult(db.Model):
     __tablename__ = "station_result"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    uid: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    uid: Mapped[str] = mapped_column(sa.String(64))  # unique per station (see below)
     content_hash: Mapped[str] = mapped_column(sa.String(64))
     station_org_id: Mapped[int] = mapped_column(sa.ForeignKey("organization.id"))
     market_id: Mapped[int] = mapped_column(sa.ForeignKey("market.id"))
@@ -120,6 +120,8 @@ class StationResult(db.Model):
         sa.Index("ix_station_result_market_day", "market_id", "tested_on", "id"),
         sa.Index("ix_station_result_station_day", "station_org_id", "tested_on", "id"),
         sa.Index("ix_station_result_corrects", "corrects_id"),
+        # a station's own uids: another station's ids are neither visible nor in the way
+        sa.UniqueConstraint("station_org_id", "uid", name="uq_station_result_station_uid"),
     )
 
     market: Mapped[Market] = relationship()

@@ -18,6 +18,13 @@ from pydantic import (
     model_validator,
 )
 
+from lims.core.validation import (
+    datetime_in_range,
+    finite_decimal,
+    iso_date_text,
+    visible_text,
+)
+
 
 def _number_as_text(value: Any) -> Any:
     # JSON clients may send 66.3 as a number; the value is kept as the decimal text it showed
@@ -32,10 +39,15 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _no_control_characters(value: str | None) -> str | None:
-    # PostgreSQL text cannot hold NUL, and no reader prints control characters
+    # PostgreSQL text cannot hold NUL, no reader prints control characters, zero-width
+    # characters and direction overrides hide what is stored (lims.core.validation)
     if value is not None and _CONTROL.search(value):
         raise ValueError("含有不可见的控制字符")
-    return value
+    return visible_text(value)
+
+
+def _visible_required(value: str) -> str:
+    return visible_text(_no_control_characters(value), required=True)
 
 
 def _blank_as_none(value: Any) -> Any:
@@ -60,7 +72,7 @@ MarketCode = Annotated[str, Field(min_length=1, max_length=20,
 def _text(max_length: int, *, required: bool = True):
     if required:
         return Annotated[str, Field(min_length=1, max_length=max_length, pattern=r"\S"),
-                         AfterValidator(_no_control_characters)]
+                         AfterValidator(_visible_required)]
     return Annotated[Annotated[str, Field(max_length=max_length)] | None,
                      BeforeValidator(_blank_as_none), AfterValidator(_no_control_characters)]
 
@@ -86,7 +98,7 @@ class StationRecordIn(BaseModel):
     kit_result: Annotated[Literal["positive", "negative"] | None,
                           BeforeValidator(_blank_as_none)] = None
     station_verdict: Literal["positive", "negative"]
-    tested_at: AwareDatetime = Field(description="ISO 8601 with offset, e.g. 2026-11-28T08:10:00+08:00")
+    tested_at: Annotated[AwareDatetime, AfterValidator(datetime_in_range)] = Field(description="ISO 8601 with offset, e.g. 2026-11-28T08:10:00+08:00")
     operator: _text(40)
     instrument_serial: _text(80, required=False) = None
     kit_lot: _text(40, required=False) = None
@@ -115,8 +127,8 @@ class StationRecordIn(BaseModel):
 
 def _number(value: Any) -> Decimal | None:
     try:
-        return Decimal(str(_number_as_text(value)).strip())
-    except (InvalidOperation, ValueError):
+        return finite_decimal(_number_as_text(value))
+    except ValueError:
         return None
 
 
@@ -251,12 +263,13 @@ class StationResultOut(BaseModel):
 
 
 class StationResultsOut(BaseModel):
-    date: dt.date
+    date: Annotated[dt.date, BeforeValidator(iso_date_text)]
     results: list[StationResultOut]
 
 
 class DayQuery(BaseModel):
-    date: dt.date | None = Field(default=None, description="local day, default today")
+    date: Annotated[dt.date, BeforeValidator(iso_date_text)] | None = Field(
+        default=None, description="local day (YYYY-MM-DD), default today")
     market: MarketCode | None = None
 
 
@@ -264,12 +277,12 @@ class PublishIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     market: MarketCode
-    date: dt.date
+    date: Annotated[dt.date, BeforeValidator(iso_date_text)]
 
 
 class PublishOut(BaseModel):
     market: str
-    date: dt.date
+    date: Annotated[dt.date, BeforeValidator(iso_date_text)]
     published: int
 
 

@@ -6,12 +6,12 @@ all read the same table, so a downloaded figure is the figure on the page.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from lims.core.exports import csv_bytes, xlsx_append
 from lims.extensions import db
 from lims.stats import coverage as cov
 from lims.stats import targets as tg
@@ -269,30 +269,18 @@ _RECORDS = {"failed": _failed, "unreported": _unreported, "turnaround": _turnaro
 # --- downloads ----------------------------------------------------------------------------
 
 def to_csv(table: Table) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([heading for _, heading in table.columns])
-    for values in table.values():
-        writer.writerow(["" if v is None else v for v in values])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel reads UTF-8 Chinese
+    return csv_bytes([heading for _, heading in table.columns], table.values())
 
 
 def to_xlsx(table: Table) -> bytes:
-    import datetime as dt
-
     from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
     sheet.title = table.key[:31]
-    sheet.append([heading for _, heading in table.columns])
+    xlsx_append(sheet, [heading for _, heading in table.columns])
     for values in table.values():
-        row = []
-        for v in values:
-            if isinstance(v, dt.datetime) and v.tzinfo is not None:
-                v = v.replace(tzinfo=None)  # openpyxl refuses aware datetimes (UTC)
-            row.append(v)
-        sheet.append(row)
+        xlsx_append(sheet, values)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

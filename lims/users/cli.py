@@ -54,13 +54,17 @@ def create_user(username, org_code, roles, display_name, password):
 @users_cli.command("token")
 @click.argument("username")
 @click.option("--name", default="api", help="What the token is for")
-@click.option("--days", type=int, default=None, help="Expire after this many days")
+@click.option("--days", type=int, default=None,
+              help="Expire after this many days (1–1095; default 365: every token expires)")
 def token(username, name, days):
     """Issue an API token; it is shown once and only its hash is kept."""
     user = db.session.scalar(sa.select(User).where(User.username == username))
     if user is None:
         raise click.ClickException(f"未知用户：{username}")
-    issued = issue_token(user, name=name, valid_days=days)
+    try:
+        issued = issue_token(user, name=name, valid_days=days)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(issued.token)
     click.echo("(shown once; store it now)", err=True)

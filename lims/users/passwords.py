@@ -38,3 +38,15 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _PRODUCTION.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+_DUMMY_HASHES: dict[int, str] = {}
+
+
+def dummy_verify(password: str) -> None:
+    """Spend the time of a real verification (for unknown users: no timing oracle)."""
+    hasher = _hasher()
+    dummy = _DUMMY_HASHES.get(id(hasher))
+    if dummy is None:
+        dummy = _DUMMY_HASHES[id(hasher)] = hasher.hash("dummy-password-never-valid")
+    verify_password(dummy, password or "")

@@ -29,18 +29,20 @@ class Permission(enum.StrEnum):
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
     VIEW_STATS = "view_stats"
+    CHANGE_STATUS = "change_status"  # a sample's status (which move: lims.samples.lifecycle)
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.RECEIVER: frozenset({Permission.VIEW, Permission.REGISTER_SAMPLE,
-                              Permission.DISPATCH_SAMPLE, Permission.RECEIVE_SAMPLE}),
+                              Permission.DISPATCH_SAMPLE, Permission.RECEIVE_SAMPLE,
+                              Permission.CHANGE_STATUS}),
     Role.TECHNICIAN: frozenset({Permission.VIEW, Permission.ENTER_RESULT,
-                                Permission.RECEIVE_SAMPLE}),
+                                Permission.RECEIVE_SAMPLE, Permission.CHANGE_STATUS}),
     Role.REVIEWER: frozenset({Permission.VIEW, Permission.REVIEW_RESULT,
-                              Permission.VIEW_AUDIT}),
+                              Permission.VIEW_AUDIT, Permission.CHANGE_STATUS}),
     Role.SIGNATORY: frozenset({Permission.VIEW, Permission.APPROVE_REPORT,
                                Permission.VIEW_AUDIT, Permission.VIEW_STATS,
-                               Permission.MANAGE_INSTRUMENTS}),
+                               Permission.MANAGE_INSTRUMENTS, Permission.CHANGE_STATUS}),
     Role.STATION_OPERATOR: frozenset({Permission.VIEW, Permission.UPLOAD_STATION_RESULT}),
     Role.SUPERVISOR: frozenset({Permission.VIEW, Permission.VIEW_AUDIT, Permission.VIEW_STATS}),
     Role.ADMIN: frozenset(set(Permission) - {Permission.UPLOAD_STATION_RESULT}),

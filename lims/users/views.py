@@ -11,7 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from lims.core.db import utcnow
 from lims.extensions import db
 from lims.users.forms import LoginForm, PreferencesForm
-from lims.users.services import AuthError, authenticate
+from lims.users.services import AuthError, authenticate, end_session, start_session
 
 bp = Blueprint("users", __name__)
 
@@ -29,13 +29,16 @@ def login():
         flash(_("You were signed out after a period of inactivity."), "warning")
     if form.validate_on_submit():
         try:
-            user = authenticate(form.username.data, form.password.data)
+            user = authenticate(form.username.data, form.password.data,
+                                address=request.remote_addr)
         except AuthError as exc:
             db.session.commit()  # keep the failure count
             flash(exc.message, "error")
             return render_template("users/login.html", form=form), 401
+        sid = start_session(user)
         db.session.commit()
         session.clear()
+        session["sid"] = sid
         login_user(user)
         session["last_seen"] = utcnow().isoformat()
         session["lang"] = user.locale
@@ -47,6 +50,8 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    end_session(session.get("sid"))
+    db.session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("users.login"))
