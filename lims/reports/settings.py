@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request
 
+from lims.core import localtime
 from lims.reports.signing import (
     CA_CERT_NAME,
     LAB_P12_NAME,
@@ -78,11 +79,11 @@ def trust_roots() -> list[Path]:
 
 
 def local_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
+    return localtime.local_zone()
 
 
 def local_date(moment: dt.datetime) -> dt.date:
-    return moment.astimezone(local_zone()).date()
+    return localtime.local_date(moment)
 
 
 # Set by a background job to the host of the request that enqueued it (a worker has none).

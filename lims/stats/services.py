@@ -7,11 +7,13 @@ all read the same table, so a downloaded figure is the figure on the page.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from lims.core.localtime import to_local
 from lims.extensions import db
 from lims.stats import coverage as cov
 from lims.stats import targets as tg
@@ -43,6 +45,9 @@ def _cell(value):
         return "是" if value else "否"
     if isinstance(value, list | tuple):
         return "、".join(str(v) for v in value)
+    if isinstance(value, dt.datetime):
+        # Exports show the lab's wall-clock time (naive: spreadsheets have no zones).
+        return to_local(value).replace(tzinfo=None)
     return value
 
 
@@ -290,7 +295,7 @@ def to_xlsx(table: Table) -> bytes:
         row = []
         for v in values:
             if isinstance(v, dt.datetime) and v.tzinfo is not None:
-                v = v.replace(tzinfo=None)  # openpyxl refuses aware datetimes (UTC)
+                v = to_local(v).replace(tzinfo=None)  # openpyxl refuses aware datetimes
             row.append(v)
         sheet.append(row)
     buffer = io.BytesIO()

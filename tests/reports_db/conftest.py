@@ -89,7 +89,7 @@ def received_sample(people, network):
     def build(names=("铅", "镉"), **changes):
         keep = {ITEMS[n] for n in names}
         plan = foods.items_for(foods.find_subcategory("菠菜"))
-        values = dict(task_type="supervision", food_name="菠菜", subcategory="菠菜",
+        values = dict(task_type="supervision", task_source="2026年博州食品安全监督抽检", sampling_form_no="NCP20266527000001", business_licence="JY16527010001234", business_address="博乐市青得里大街 8 号", sampler="李抽样、王抽样", sampling_base="20 kg", condition_description="新鲜，无腐烂，装于洁净聚乙烯袋", food_name="菠菜", subcategory="菠菜",
                       business_name="博乐市农贸市场 12 号摊位", business_county="博乐市",
                       sampled_on=(dt.date.today() - dt.timedelta(days=2)).isoformat(),
                       sampling_place="博乐市青得里大街农贸市场", batch_number="20261118",
