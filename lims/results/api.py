@@ -63,7 +63,13 @@ def result_json(result: TestResult) -> dict:
         "unit": result.unit, "detected": result.detected, "lod": _dec(result.lod),
         "loq": _dec(result.loq), "limit": result.limit_text,
         "limit_standard": result.limit_standard, "verdict": result.verdict,
-        "verdict_reason": result.verdict_reason, "status": result.status.value,
+        "verdict_reason": result.verdict_reason, "comparison": result.comparison,
+        "decision_rule": result.decision_rule, "detection": result.detection,
+        "display": services.result_display(result), "lod_source": result.lod_source,
+        "limit_clause": result.limit_clause, "limit_verified": result.limit_verified,
+        "limit_pending": services.limit_pending(result),
+        "method_standard": result.method_standard, "method_reason": result.method_reason,
+        "status": result.status.value,
         "status_reason": result.status_reason, "tested_by": result.tested_by.username,
         "tested_on": result.tested_on.isoformat(),
         "worksheet": result.worksheet.number if result.worksheet else None,
@@ -72,9 +78,10 @@ def result_json(result: TestResult) -> dict:
     }
 
 
-def _method_json(test: SampleTest) -> tuple[dict | None, str | None]:
+def _method_json(test: SampleTest, result: TestResult | None = None
+                 ) -> tuple[dict | None, str | None]:
     try:
-        method = services.method_for(test)
+        method = services.method_for(test, result.method_key if result else None)
     except services.ResultError as exc:
         return None, exc.message
     return {"code": method.code, "standard": method.standard.designation,
@@ -131,8 +138,10 @@ def assigned():
     except services.ResultError as exc:
         raise _refuse(exc) from None
     out = []
+    with services.primed_capabilities(page.tests):
+        methods = {t.id: _method_json(t, page.results.get(t.id)) for t in page.tests}
     for test in page.tests:
-        method, error = _method_json(test)
+        method, error = methods[test.id]
         result = page.results.get(test.id)
         out.append({"test_id": test.id, "sample": test.sample.number,
                     "food": test.sample.food_name, "item": test.test_item.name_zh,

@@ -96,6 +96,16 @@ class ResultOut(BaseModel):
     limit_standard: str | None
     verdict: Literal["pass", "fail", "not_judged"]
     verdict_reason: str
+    comparison: Literal["full", "rounded"] | None
+    decision_rule: Literal["simple", "guarded", "non-binary"] | None
+    detection: Literal["detected", "not_detected", "below_loq"]
+    display: str
+    lod_source: Literal["capability", "method"] | None
+    limit_clause: str | None
+    limit_verified: str | None
+    limit_pending: bool
+    method_standard: str | None
+    method_reason: str | None
     status: Literal["draft", "submitted", "reviewed", "approved"]
     status_reason: str | None
     tested_by: str

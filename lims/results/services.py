@@ -36,18 +36,25 @@ from lims.results.records import (
     assigned_page,
     assigned_tests,
     can_view,
+    capability_for,
     flush_or_stale,
     history,
     lab_worksheets,
+    limit_pending,
+    method_choices,
     method_for,
+    method_label,
+    primed_capabilities,
     queue,
     record_content,
     record_hash,
+    result_display,
     result_for_test,
     results_by_test,
     results_for_sample,
     sample_ready_for_report,
     valid_signatures,
+    verdict_basis_zh,
 )
 from lims.results.signals import sample_approved
 from lims.results.signing import send_back, sign
@@ -62,6 +69,8 @@ __all__ = [
     "enter_result", "flush_or_stale", "history", "lab_worksheets", "method_for", "preview",
     "queue", "record_content", "record_hash", "result_for_test", "results_for_sample",
     "sample_ready_for_report", "send_back", "sign", "valid_signatures",
+    "capability_for", "limit_pending", "method_choices", "method_label", "primed_capabilities",
+    "result_display", "verdict_basis_zh",
 ]
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,10 @@ bp = Blueprint("results", __name__, url_prefix="/results")
 @bp.app_context_processor
 def _labels():
     return {"result_status_zh": services.STATUS_LABEL_ZH, "verdict_zh": services.VERDICT_ZH,
-            "meaning_zh": services.MEANING_ZH, "sample_results": _sample_results}
+            "meaning_zh": services.MEANING_ZH, "sample_results": _sample_results,
+            "result_display": services.result_display,
+            "verdict_basis_zh": services.verdict_basis_zh,
+            "limit_pending": services.limit_pending}
 
 
 def _sample_results(sample) -> list[TestResult]:
@@ -195,6 +198,11 @@ def preview(result_id: int):
                     "lod": None if shown.lod is None else format(shown.lod, "f"),
                     "verdict": shown.verdict, "verdict_zh": services.VERDICT_ZH[shown.verdict],
                     "verdict_reason": shown.verdict_reason, "limit": shown.limit_text,
+                    "limit_standard": shown.limit_standard,
+                    "limit_verified": shown.limit_verified, "detection": shown.detection,
+                    "loq": None if shown.loq is None else format(shown.loq, "f"),
+                    "comparison": shown.comparison, "decision_rule": shown.decision_rule,
+                    "basis_zh": services.verdict_basis_zh(shown),
                     "steps": list(shown.steps)})
 
 
