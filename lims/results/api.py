@@ -22,6 +22,7 @@ from lims.results.models import TestResult
 from lims.results.schemas import (
     AssignedOut,
     AssignedQuery,
+    MethodSwitchIn,
     ResultInputsIn,
     ResultOut,
     SendBackIn,
@@ -190,6 +191,24 @@ def enter(test_id: int):
                                        expected_version=body.version, reason=body.reason,
                                        unit=body.unit)
     return jsonify(result_json(result)), 201 if created else 200
+
+
+@api_bp.post("/results/tests/<int:test_id>/method")
+@api_login_required(Permission.ENTER_RESULT)
+@documented("Compute a test by another method the lab declares and the rules allow",
+            request=MethodSwitchIn, responses={200: ResultOut, 409: StaleOut, **_ERRORS},
+            tags=("results",),
+            description="The reason is kept with the result and in the audit trail; values "
+                        "computed by the former method are cleared, its signatures invalidated.")
+def switch_method(test_id: int):
+    body = _body(MethodSwitchIn)
+    test = _get(SampleTest, test_id)
+    if test is None or test.lab_org_id != current_user.org_id:
+        raise ApiError(f"未找到检验项目 {test_id}", 404)
+    with _applied():
+        result = services.switch_method(test, current_user, body.method, body.reason,
+                                        expected_version=body.version)
+    return jsonify(result_json(result))
 
 
 @api_bp.get("/results/<int:result_id>")

@@ -38,6 +38,8 @@ from lims.results.records import (
     custody_event,
     flush_or_stale,
     invalidate,
+    lab_capabilities,
+    method_choices,
     method_for,
     method_label,
     own_lab,
@@ -55,11 +57,18 @@ from lims.users.roles import Permission
 _MASS_FACTORS = {"mg": Decimal("0.001"), "g": Decimal(1), "kg": Decimal(1000)}
 
 
-def _new_result(test: SampleTest, user: User, method: Method) -> TestResult:
-    return TestResult(sample_test=test, method_key=method.code, inputs_json="{}",
-                      method_standard=method_label(method)[:160],
-                      capability=capability_for(test, method), detection="detected",
-                      unit=method.result_unit, reported_value="", detected=True,
+def _new_result(test: SampleTest, user: User, method: Method | None) -> TestResult:
+    """A draft result; without a method (the declared one has no method file) it waits for
+    the technician to switch to another declared method."""
+    declared = lab_capabilities(test)
+    return TestResult(sample_test=test, method_key=method.code if method else "",
+                      inputs_json="{}",
+                      method_standard=(method_label(method) if method else
+                                       (declared[0].method_standard if declared else
+                                        test.method_standard))[:160] or None,
+                      capability=capability_for(test, method) if method else
+                      (declared[0] if declared else None), detection="detected",
+                      unit=method.result_unit if method else "", reported_value="", detected=True,
                       verdict=Verdict.NOT_JUDGED.value, verdict_reason="",
                       status=ResultStatus.DRAFT, tested_by_id=user.id, tested_on=local_date())
 
@@ -85,7 +94,12 @@ def create_worksheet(user: User, test_ids: list[int], title: str | None = None) 
             if existing is not None and existing.worksheet_id is not None:
                 raise ResultError(f"{test.sample.number}“{test.test_item.name_zh}”已在工作单 "
                                   f"{existing.worksheet.number} 中")
-            method = method_for(test, existing.method_key if existing else None)
+            try:
+                method = method_for(test, existing.method_key if existing else None)
+            except ResultError as exc:
+                if exc.field != "method":
+                    raise
+                method = None  # on the sheet; the technician switches to a declared method
         except ResultNotFound:
             raise
         except ResultError as exc:
@@ -96,11 +110,11 @@ def create_worksheet(user: User, test_ids: list[int], title: str | None = None) 
         raise ResultError("；".join(errors), "tests")
     today = local_date()
     seq = next_value(f"worksheet:{user.org.code}:{today:%Y%m%d}")
-    keys = {method.code for _, _, method in plan}
+    keys = {method.code if method else "" for _, _, method in plan}
     first = plan[0][0]
     sheet = Worksheet(
         number=f"WS-{user.org.code}-{today:%Y%m%d}-{seq:03d}", lab_org_id=user.org_id,
-        created_by_id=user.id, method_key=keys.pop() if len(keys) == 1 else None,
+        created_by_id=user.id, method_key=(keys.pop() or None) if len(keys) == 1 else None,
         title=(title or "").strip()[:200] or f"{first.test_item.name_zh} 等 {len(plan)} 项")
     db.session.add(sheet)
     for test, existing, method in plan:
@@ -404,4 +418,67 @@ def enter_result(test: SampleTest, user: User, inputs: Mapping[str, object], *,
             samples.transition(sample, SampleStatus.IN_TESTING, user)
         elif saved:
             back_to_testing(sample, user, f"结果修改：{reason}")
+    return result
+
+
+def switch_method(test: SampleTest, user: User, method_key: str, reason: str, *,
+                  expected_version: int | None = None) -> TestResult:
+    """Compute the test by another method that the lab declares and the rules allow.
+
+    The reason is kept (the result's ``method_reason``, a :class:`ResultChange` and the audit
+    trail); values computed by the former method are cleared and its signatures invalidated,
+    so that nothing is signed for a method that was not used.
+    """
+    own_lab(user, test)
+    require(user, Permission.ENTER_RESULT, "更换检验方法")
+    check_bench(user, test)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ResultError("更换检验方法必须填写原因", "reason")
+    choices = {c.method.code: c for c in method_choices(test)}
+    choice = choices.get(method_key or "")
+    if choice is None:
+        allowed = "、".join(f"{c.label}（{code}）" for code, c in choices.items()) or "（无）"
+        raise ResultError(f"方法 {method_key or '（空）'} 不是本实验室声明且细则允许的"
+                          f"“{test.test_item.name_zh}”检验方法；可选：{allowed}", "method")
+    result = result_for_test(test)
+    if result is not None:
+        if result.status == ResultStatus.APPROVED:
+            raise ResultError("已批准的结果不能更换方法")
+        check_version(result, expected_version)
+        if result.method_key == choice.method.code:
+            raise ResultError(f"该结果已按 {choice.label} 计算", "method")
+    with change_reason(reason):
+        before = snapshot(result) if result is not None else None
+        if result is None:
+            result = _new_result(test, user, choice.method)
+            db.session.add(result)
+        had_value = result.value is not None
+        result.method_key = choice.method.code
+        result.method_standard = choice.label[:160]
+        result.capability = choice.capability
+        result.method_reason = reason
+        result.unit = choice.method.result_unit
+        if had_value:
+            result.inputs_json, result.value, result.reported_value = "{}", None, ""
+            result.detected, result.detection = True, Detection.DETECTED.value
+            result.lod = result.loq = result.lod_source = None
+            result.verdict, result.verdict_reason = Verdict.NOT_JUDGED.value, ""
+            result.comparison = result.decision_rule = None
+            result.limit_text = result.limit_standard = result.limit_clause = None
+            result.limit_verified = None
+        dropped = invalidate(result, f"更换检验方法：{reason}")
+        result.status = ResultStatus.DRAFT
+        result.status_reason = reason
+        db.session.flush()
+        db.session.add(ResultChange(
+            result_id=result.id, user_id=user.id, kind="method", reason=reason,
+            old_json=None if before is None else json.dumps(before, ensure_ascii=False,
+                                                            sort_keys=True),
+            new_json=json.dumps(snapshot(result), ensure_ascii=False, sort_keys=True)))
+        custody_event(test.sample, user, f"“{test.test_item.name_zh}”改用 {choice.label}"
+                      f"（{reason}）" + (f"，{len(dropped)} 个签名失效" if dropped else ""))
+        flush_or_stale(result)
+        if had_value:
+            back_to_testing(test.sample, user, f"更换检验方法：{reason}")
     return result

@@ -54,6 +54,17 @@ class SignIn(BaseModel):
                                 description="the version the signer saw; refused if older")
 
 
+class MethodSwitchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    method: Annotated[str, Field(min_length=1, max_length=120,
+                                 description="method code, one the lab declares and the "
+                                             "rules allow")]
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1,
+                                description="the result's version, when it has one")
+
+
 class SendBackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -15,7 +15,14 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from lims.extensions import db
-from lims.results.entry import Preview, compute, create_worksheet, enter_result, preview
+from lims.results.entry import (
+    Preview,
+    compute,
+    create_worksheet,
+    enter_result,
+    preview,
+    switch_method,
+)
 from lims.results.errors import (
     PasswordRefused,
     ResultError,
@@ -70,7 +77,7 @@ __all__ = [
     "queue", "record_content", "record_hash", "result_for_test", "results_for_sample",
     "sample_ready_for_report", "send_back", "sign", "valid_signatures",
     "capability_for", "limit_pending", "method_choices", "method_label", "primed_capabilities",
-    "result_display", "verdict_basis_zh",
+    "result_display", "verdict_basis_zh", "switch_method",
 ]
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from lims.extensions import db
 from lims.instruments.models import Instrument, InstrumentKind
 from lims.instruments.services import calibration_status
 from lims.results import services
-from lims.results.forms import EntryForm, SendBackForm, SignForm, WorksheetForm
+from lims.results.forms import EntryForm, MethodForm, SendBackForm, SignForm, WorksheetForm
 from lims.results.models import ResultStatus, SignatureMeaning, TestResult, Worksheet
 from lims.samples.lifecycle import TransitionError
 from lims.users.roles import Permission
@@ -73,7 +73,10 @@ def _entries(results: list[TestResult]) -> list[dict]:
             method, error = services.method_for(result.sample_test, result.method_key), None
         except services.ResultError as exc:
             method, error = None, exc.message
+        choices = [c for c in services.method_choices(result.sample_test)
+                   if c.method.code != result.method_key]
         rows.append({"result": result, "method": method, "method_error": error,
+                     "choices": choices,
                      "inputs": json.loads(result.inputs_json or "{}"),
                      "signatures": services.valid_signatures(result)})
     return rows
@@ -131,7 +134,7 @@ def _render_sheet(sheet: Worksheet, *, errors: dict | None = None, typed: dict |
     return render_template(
         "results/worksheet.html", sheet=sheet, entries=_entries(sheet.results),
         balances=_balances(), entry_form=EntryForm(), sign_form=SignForm(),
-        errors=errors or {}, typed=typed or {},
+        errors=errors or {}, typed=typed or {}, method_form=MethodForm(),
         can_enter=current_user.can(Permission.ENTER_RESULT)), status
 
 
@@ -179,6 +182,27 @@ def save(result_id: int):
     return redirect(url_for("results.detail", result_id=result.id))
 
 
+@bp.post("/<int:result_id>/method")
+@require(Permission.ENTER_RESULT)
+def switch_method(result_id: int):
+    """Compute the test by another method the lab declares, with the reason."""
+    result = _own_result_or_404(result_id)
+    form = MethodForm()
+    if not form.csrf_token.validate(form):
+        abort(400)
+    back = _safe_next(form.next.data, url_for("results.detail", result_id=result.id))
+    try:
+        services.switch_method(result.sample_test, current_user, form.method.data or "",
+                               form.reason.data or "", expected_version=form.version.data)
+        services.commit()
+    except (services.ResultError, TransitionError) as exc:
+        db.session.rollback()
+        flash(getattr(exc, "message", str(exc)), "error")
+        return redirect(back)
+    flash(_("Method changed: %(method)s", method=result.method_standard), "success")
+    return redirect(back)
+
+
 @bp.post("/<int:result_id>/preview")
 @require(Permission.ENTER_RESULT)
 def preview(result_id: int):
@@ -211,7 +235,7 @@ def _render_result(result: TestResult, status: int = 200):
         "results/detail.html", result=result, entry=_entries([result])[0],
         changes=[(c, json.loads(c.old_json or "{}"), json.loads(c.new_json or "{}"))
                  for c in services.history(result)], record_hash=services.record_hash(result),
-        sign_form=SignForm(), send_back_form=SendBackForm(),
+        sign_form=SignForm(), send_back_form=SendBackForm(), method_form=MethodForm(),
         can_act=result.sample_test.lab_org_id == current_user.org_id), status
 
 
