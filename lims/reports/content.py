@@ -19,6 +19,7 @@ from lims.extensions import db
 from lims.foods import services as foods
 from lims.orgs.models import Organization
 from lims.reports.document import (
+    CMA_ITEM_STATEMENT,
     Amendment,
     LabInfo,
     ReportDocument,
@@ -34,10 +35,11 @@ from lims.samples.models import CustodyEvent, CustodyKind, Sample, SampleTest
 
 VERDICT_ZH = {"pass": "合格", "fail": "不合格", "not_judged": "不判定"}
 SIGNATURE_ROLES = (("submitted", "编制"), ("reviewed", "审核"), ("approved", "批准"))
-DECISION_RULE = (
-    "依据检验结果与标准限值比较判定（GB/T 8170-2008 修约值比较法）；测量不确定度未纳入判定，"
-    "采用简单接受规则（ISO/IEC 17025:2017 §7.1.3，与客户约定）。“不判定”项目仅报告检测结果。"
-)
+RULE_NOTES = {
+    "simple": "简单接受规则：测量不确定度未纳入判定（ISO/IEC 17025:2017 §7.1.3）",
+    "guarded": "保护带接受规则：以扩展不确定度 U 为保护带判定（ISO/IEC 17025:2017 §7.1.3）",
+    "non-binary": "非二元判定规则：不确定度区间跨越限量时给出有条件的判定",
+}
 
 
 class ReportError(ValueError):
@@ -69,22 +71,80 @@ def method_text(result: TestResult, test: SampleTest) -> str:
     """The method standard printed for a result: the method actually used."""
     from lims.methods.loader import load_methods
 
+    stored = getattr(result, "method_standard", None)
+    if stored:
+        return stored
     method = load_methods().get(result.method_key)
     if method is not None:
         return f"{method.standard.designation} {method.part}".strip()
     return test.method_standard or result.method_key
 
 
-def result_text(result: TestResult) -> str:
-    unit = f" {result.unit}" if result.unit else ""
+def detection(result: TestResult) -> str:
+    """detected | not_detected | below_loq, as stored with the result."""
+    stored = getattr(result, "detection", None)
     if not result.detected:
-        if result.lod is not None:
-            return f"未检出(LOD {format(result.lod, 'f')}{unit})"
-        return "未检出"
+        return "not_detected"
+    return stored or "detected"
+
+
+def result_text(result: TestResult) -> str:
+    """The result cell: 未检出 with the LOD, <LOQ, or the reported value; never a 0."""
+    unit = f" {result.unit}" if result.unit else ""
+    state = detection(result)
+    if state == "not_detected":
+        if result.lod is None:
+            raise ReportError(f"检验项目“{result.sample_test.test_item.name_zh}”未检出，"
+                              "但未记录检出限，不能出具报告")
+        return f"未检出（检出限 {format(result.lod, 'f')}{unit}）"
     value = (result.reported_value or "").strip()
     if not value:
         raise ReportError(f"检验项目“{result.sample_test.test_item.name_zh}”没有报告结果")
+    if state == "below_loq":
+        if not value.startswith("<") and result.loq is not None:
+            return f"{value}{unit}（低于定量限 {format(result.loq, 'f')}{unit}）"
+        return f"{value}{unit}（低于定量限）"
     return f"{value}{unit}"
+
+
+def verdict_basis(result: TestResult) -> tuple[str | None, str | None]:
+    """(comparison, decision rule) stored with the verdict; (None, None) if not judged."""
+    if result.verdict == "not_judged":
+        return None, None
+    return getattr(result, "comparison", None), getattr(result, "decision_rule", None)
+
+
+def decision_rule_statement(pairs: list[tuple[TestLine, TestResult]]) -> str:
+    """What the stored verdicts say about how each item was judged, grouped by the
+    comparison (GB/T 8170-2008 §4.3) and the decision rule (ISO/IEC 17025 §7.1.3)."""
+    from lims.limits.judgement import COMPARISON_ZH, RULE_ZH
+
+    groups: dict[tuple[str | None, str | None], list[str]] = {}
+    not_judged = []
+    for line, result in pairs:
+        if result.verdict == "not_judged":
+            not_judged.append(line.item)
+        else:
+            groups.setdefault(verdict_basis(result), []).append(line.item)
+    parts = []
+    for (comparison, rule), items in groups.items():
+        if comparison is None or rule is None:
+            parts.append(f"{'、'.join(items)}：判定方法未记录")
+            continue
+        parts.append(f"{'、'.join(items)}：与标准限值比较采用{COMPARISON_ZH.get(comparison, comparison)}"
+                     f"（GB/T 8170-2008），{RULE_ZH.get(rule, rule)}")
+    sentences = ["；".join(parts) + "。"] if parts else []
+    for rule in sorted({r for (_, r) in groups if r}):
+        if rule in RULE_NOTES:
+            sentences.append(RULE_NOTES[rule] + "。")
+    if not_judged:
+        sentences.append(f"{'、'.join(not_judged)}无判定限量，不作判定，仅报告检测结果。")
+    states = {detection(r) for _, r in pairs}
+    if "not_detected" in states:
+        sentences.append("“未检出”表示低于方法检出限（括号内为检出限）。")
+    if "below_loq" in states:
+        sentences.append("“低于定量限”表示已检出但低于方法定量限。")
+    return "".join(sentences)
 
 
 def _standard_number(text: str | None) -> str | None:
@@ -169,7 +229,9 @@ def report_content(sample: Sample) -> ReportContent:
             verdict=verdict, in_cma_scope=in_scope))
     allowed, reason = cma_decision(lines, lab.cma_certificate)
     if outside and lab.cma_certificate:
-        reason = "以下项目不在资质认定（CMA）能力范围内：" + "；".join(outside)
+        reason = (("加盖 CMA 标志，" if allowed else "不加盖 CMA 标志，")
+                  + "以下项目不在资质认定（CMA）能力范围内" + ("，报告中以“▲”标注" if allowed else "")
+                  + "：" + "；".join(outside))
     return ReportContent(lab=lab, results=found, tests=tuple(lines), cma_allowed=allowed,
                          cma_reason=reason, signatures=_signature_lines(found))
 
@@ -205,27 +267,58 @@ def _batch(sample: Sample) -> str | None:
     return " / ".join(p for p in parts if p) or None
 
 
+def _condition(sample: Sample) -> tuple[str, tuple[str, ...]]:
+    """样品状态 as the receiver recorded it, and the deviations (never a fixed sentence)."""
+    described = (sample.condition_description or "").strip()
+    if sample.condition_ok:
+        return described or "接收时记录为符合要求（未记录具体描述）", ()
+    deviation = sample.condition_notes or "接收时记录为有偏离（未说明）"
+    return described or "有偏离（见偏离情况）", (deviation,)
+
+
+def _joined(values: list[str | None]) -> str | None:
+    found: list[str] = []
+    for value in values:
+        for part in (value or "").replace("|", "、").split("、"):
+            if part.strip() and part.strip() not in found:
+                found.append(part.strip())
+    return "、".join(found) or None
+
+
 def build_document(sample: Sample, content: ReportContent, *, number: str, issued_on: dt.date,
                    token: str, amendment: Amendment | None = None) -> ReportDocument:
+    from lims.samples.models import TASK_TYPE_ZH, TaskType
+
     path = foods.category_path(sample.subcategory)
     category = path[0].name_zh if len(path) < 2 else f"{path[0].name_zh}／{path[-1].name_zh}"
     tested = [r.tested_on for r in content.results]
-    if sample.condition_ok:
-        condition, deviations = (sample.condition_notes or "样品完好，符合检验要求"), ()
-    else:
-        condition = "有偏离（见偏离情况）"
-        deviations = (sample.condition_notes or "接收时样品状态有偏离",)
+    condition, deviations = _condition(sample)
+    commissioned = sample.task_type == TaskType.COMMISSIONED
     info = SampleInfo(
         number=sample.number, name=sample.food_name, category=category,
         business=sample.business_name, received_on=_received_on(sample, content.lab),
         testing_started_on=min(tested), testing_finished_on=max(tested), issued_on=issued_on,
         condition=condition, quantity=f"{format(sample.quantity, 'f')} {sample.quantity_unit}",
         sampled_on=sample.sampled_on, deviations=deviations,
-        sampling_place=sample.sampling_place, batch=_batch(sample))
+        sampling_place=sample.sampling_place, batch=_batch(sample),
+        specification=sample.specification, task_type=TASK_TYPE_ZH[sample.task_type],
+        task_source=sample.task_source, sampling_form_no=sample.sampling_form_no,
+        business_address=sample.business_address, business_licence=sample.business_licence,
+        customer=sample.customer_name if commissioned else None,
+        customer_address=sample.customer_address if commissioned else None,
+        producer=sample.producer, producer_address=sample.producer_address,
+        sampler=sample.sampler, sampling_base=sample.sampling_base,
+        testing_basis=_joined([t.method_standard for t in content.tests]),
+        judgement_basis=_joined([r.sample_test.basis_standard for r in content.results]
+                                + [r.limit_standard for r in content.results]))
     lab = LabInfo(name=content.lab.name, address=content.lab.address,
                   cma_certificate_no=content.lab.cma_certificate)
+    pairs = list(zip(content.tests, content.results, strict=True))
+    remarks = (CMA_ITEM_STATEMENT,) if content.cma_allowed and any(
+        not t.in_cma_scope for t in content.tests) else ()
     return ReportDocument(
         lab=lab, report_number=number, sample=info, tests=content.tests,
-        conclusion=conclusion(content.tests, content.results), decision_rule=DECISION_RULE,
-        signatures=content.signatures, cma_allowed=content.cma_allowed,
-        cma_reason=content.cma_reason, verify_url=verify_url(token), amendment=amendment)
+        conclusion=conclusion(content.tests, content.results),
+        decision_rule=decision_rule_statement(pairs), signatures=content.signatures,
+        cma_allowed=content.cma_allowed, cma_reason=content.cma_reason,
+        verify_url=verify_url(token), amendment=amendment, remarks=remarks)

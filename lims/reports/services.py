@@ -138,8 +138,8 @@ def issue_report(sample: Sample, user: User) -> TestReport:
         from lims.samples.services import transition
 
         transition(sample, SampleStatus.REPORTED, user)
-    _event(sample, user, f"签发检验报告 {report.number}"
-           + ("" if report.cma_applied else "（未加盖 CMA 标志）"))
+    # Which report was issued, with or without the CMA mark, and why.
+    _event(sample, user, f"签发检验报告 {report.number}（{report.cma_reason}）")
     db.session.execute(sa.update(ReportFailure).where(ReportFailure.sample_id == sample.id)
                        .values(resolved=True))
     db.session.flush()
