@@ -46,6 +46,7 @@ from lims.results.records import (
     capability_for,
     flush_or_stale,
     history,
+    lab_capabilities,
     lab_worksheets,
     limit_pending,
     method_choices,
@@ -77,7 +78,7 @@ __all__ = [
     "queue", "record_content", "record_hash", "result_for_test", "results_for_sample",
     "sample_ready_for_report", "send_back", "sign", "valid_signatures",
     "capability_for", "limit_pending", "method_choices", "method_label", "primed_capabilities",
-    "result_display", "verdict_basis_zh", "switch_method",
+    "result_display", "verdict_basis_zh", "switch_method", "lab_capabilities",
 ]
 
 log = logging.getLogger(__name__)

@@ -133,20 +133,22 @@ def all_at_prefecture(people, network):
     return {t.test_item.analyte_key: t for t in own.active_tests}
 
 
-def test_abamectin_is_never_computed_silently_by_another_standard(people, all_at_prefecture):
+def test_abamectin_is_computed_by_the_declared_method_or_a_switched_one(people,
+                                                                        all_at_prefecture):
     abamectin = all_at_prefecture["阿维菌素"]
-    # declared (routed) by GB 23200.19, which has no method file here: refused, and the
-    # method the lab also declares for it (GB 23200.121, allowed by the rules) is offered
-    with pytest.raises(services.ResultError, match="GB 23200.19 没有方法文件") as caught:
-        services.method_for(abamectin)
-    assert "GB 23200.121-2021" in caught.value.message
+    # declared (routed) by GB 23200.19 for BZ-LAB: computed by it, not by GB 23200.121
+    assert services.method_for(abamectin).code == "GB23200.19-2016-HPLC"
     sheet = services.create_worksheet(people["tech"], [abamectin.id])
     result = sheet.results[0]
-    assert result.method_key == "" and result.method_standard == "GB 23200.19"
+    assert result.method_key == "GB23200.19-2016-HPLC"
+    assert result.method_standard == "GB 23200.19-2016"
+    codes = [c.method.code for c in services.method_choices(abamectin)]
+    assert codes == ["GB23200.19-2016-HPLC", "GB23200.121-2021-LCMSMS"]
     services.switch_method(abamectin, people["tech"], "GB23200.121-2021-LCMSMS",
-                           "GB 23200.19 无方法文件，改用本实验室声明的多残留方法",
+                           "液相色谱仪维修，改用本实验室声明的多残留方法",
                            expected_version=result.version)
-    # 0 entered: ω = 0 × 10 × 1 / 10 = 0 < LOD 0.003 (the lab's capability): 未检出
+    # 0 entered: ω = 0 × 10 × 1 / 10 = 0 < LOD 0.003 (the lab's capability): 未检出,
+    # never "0.0 mg/kg 合格"
     zero = services.enter_result(abamectin, people["tech"],
                                  {"rho": "0", "V": "10", "m": "10"},
                                  expected_version=result.version)
@@ -154,3 +156,17 @@ def test_abamectin_is_never_computed_silently_by_another_standard(people, all_at
     assert zero.method_standard == "GB 23200.121-2021"
     assert zero.reported_value == "未检出" and zero.lod_source == "capability"
     assert services.result_display(zero) == "未检出（检出限 0.003 mg/kg）"
+    assert zero.verdict == "pass"
+
+
+def test_a_declared_method_without_a_method_file_is_refused_by_name(people,
+                                                                    all_at_prefecture):
+    test = all_at_prefecture["阿维菌素"]
+    capability = services.lab_capabilities(test)[0]
+    capability.method_standard = "GB 23200.999"
+    test.test_item.method_standards += "|GB 23200.999"
+    with pytest.raises(services.ResultError, match="GB 23200.999 没有方法文件") as caught:
+        services.method_for(test)
+    # the other method the lab declares for it and the rules allow is offered
+    assert "GB 23200.121-2021" in caught.value.message
+    db.session.rollback()
