@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import sqlalchemy as sa
 from flask import jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
@@ -27,6 +28,8 @@ from lims.results.schemas import (
     ResultOut,
     SendBackIn,
     SignIn,
+    SignManyIn,
+    SignManyOut,
     SignOut,
     StaleOut,
 )
@@ -239,6 +242,36 @@ def sign(result_id: int):
     return jsonify({"signature": signature_json(signature, True),
                     "result": result_json(result),
                     "sample_status": result.sample_test.sample.status.value}), 201
+
+
+@api_bp.post("/results/samples/<number>/sign")
+@api_login_required()
+@documented("Sign several results of a sample with one password entry",
+            request=SignManyIn, responses={201: SignManyOut, 409: StaleOut, **_ERRORS},
+            tags=("results",),
+            description="Each result gets its own signature bound to its own record hash "
+                        "(21 CFR 11.200(a)(1)(i)); all or nothing: one result that may not "
+                        "be signed, or a wrong password, signs none.")
+def sign_sample(number: str):
+    from lims.samples.models import Sample
+    from lims.samples.services import can_view
+
+    body = _body(SignManyIn)
+    sample = db.session.scalar(sa.select(Sample).where(Sample.number == number[:60]))
+    if sample is None or not can_view(current_user, sample):
+        raise ApiError(f"未找到样品 {number}", 404)
+    by_id = {r.id: r for r in services.sample_results_for_signing(sample, current_user)}
+    missing = [i for i in body.results if i not in by_id]
+    if missing:
+        raise ApiError(f"样品 {number} 没有本实验室的结果 {missing[0]}", 404)
+    versions = {int(k): v for k, v in body.versions.items() if k.isdigit()}
+    with _applied():
+        signatures = services.sign_many([by_id[i] for i in body.results], current_user,
+                                        body.meaning, body.password, versions=versions,
+                                        confirmed_limits=body.confirm_limits)
+    return jsonify({"signatures": [signature_json(s, True) for s in signatures],
+                    "results": [result_json(by_id[i]) for i in dict.fromkeys(body.results)],
+                    "sample_status": sample.status.value}), 201
 
 
 @api_bp.post("/results/<int:result_id>/send-back")

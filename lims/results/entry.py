@@ -482,3 +482,19 @@ def switch_method(test: SampleTest, user: User, method_key: str, reason: str, *,
         if had_value:
             back_to_testing(test.sample, user, f"更换检验方法：{reason}")
     return result
+
+
+def computation_steps(result: TestResult) -> tuple[tuple[str, ...], str | None]:
+    """The computation of a stored result, step by step, from its stored inputs by its
+    method (what the reviewer checks), or the reason it cannot be shown."""
+    if result.value is None:
+        return (), None
+    try:
+        method = method_for(result.sample_test, result.method_key)
+        inputs = {k: _Input(str(v.get("value", "")), v.get("unit", ""), v.get("reading_id"))
+                  for k, v in json.loads(result.inputs_json or "{}").items()}
+        shown = compute(result.sample_test, method, inputs, result.unit or None,
+                        result.capability)
+    except ResultError as exc:
+        return (), exc.message
+    return shown.steps, None

@@ -187,6 +187,11 @@ def lab_worksheets(user: User, limit: int = 100) -> list[Worksheet]:
         .order_by(Worksheet.id.desc()).limit(limit)))
 
 
+def normalised_standard(standard: str | None) -> str | None:
+    """"GB 23200.8-2016 第一法" → "GB 23200.8" (None for no standard)."""
+    return _number(standard)
+
+
 def _number(standard: str | None) -> str | None:
     from lims.methods.loader import normalise_standard_number
 

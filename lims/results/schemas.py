@@ -65,6 +65,21 @@ class MethodSwitchIn(BaseModel):
                                 description="the result's version, when it has one")
 
 
+class SignManyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    meaning: Literal["submitted", "reviewed", "approved"]
+    password: Annotated[str, Field(min_length=1, max_length=200)]
+    results: Annotated[list[Annotated[int, Field(ge=1, le=2**31 - 1)]],
+                       Field(min_length=1, max_length=500,
+                             description="ids of the sample's results to sign")]
+    versions: dict[str, Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
+        default_factory=dict, description="{result id: the version the signer saw}")
+    confirm_limits: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
+        default_factory=list, description="results whose unverified limit (限量待核) the "
+                                          "signatory checked against the standard")
+
+
 class SendBackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -168,6 +183,12 @@ class AssignedQuery(BaseModel):
 class SignOut(BaseModel):
     signature: SignatureOut
     result: ResultOut
+    sample_status: str
+
+
+class SignManyOut(BaseModel):
+    signatures: list[SignatureOut]
+    results: list[ResultOut]
     sample_status: str
 
 

@@ -257,7 +257,8 @@ def sign(result_id: int):
         abort(400)
     try:
         services.sign(result, current_user, form.meaning.data or "", form.password.data or "",
-                      expected_version=form.version.data)
+                      expected_version=form.version.data,
+                      confirm_limit=request.form.get("confirm_limit") == "1")
         services.commit()
     except services.PasswordRefused as exc:
         db.session.commit()  # the failed attempt counts toward the lockout
@@ -295,6 +296,100 @@ def send_back(result_id: int):
                               getattr(exc, "status", 422))
     flash(_("Result sent back to the technician."), "success")
     return redirect(_safe_next(form.next.data, url_for("results.detail", result_id=result.id)))
+
+
+_STEP_BEFORE = {SignatureMeaning.SUBMITTED: ResultStatus.DRAFT,
+                SignatureMeaning.REVIEWED: ResultStatus.SUBMITTED,
+                SignatureMeaning.APPROVED: ResultStatus.REVIEWED}
+
+
+def _default_meaning() -> SignatureMeaning:
+    if current_user.can(Permission.APPROVE_REPORT):
+        return SignatureMeaning.APPROVED
+    if current_user.can(Permission.REVIEW_RESULT):
+        return SignatureMeaning.REVIEWED
+    return SignatureMeaning.SUBMITTED
+
+
+def _sample_or_404(number: str):
+    from lims.samples.models import Sample
+    from lims.samples.services import can_view
+
+    sample = db.session.scalar(sa.select(Sample).where(Sample.number == number))
+    if sample is None or not can_view(current_user, sample):
+        abort(404)
+    return sample
+
+
+def _render_sample_signing(sample, meaning: SignatureMeaning, results: list[TestResult],
+                           status: int = 200, checked: set[int] | None = None):
+    from lims.instruments.models import InstrumentReading
+    from lims.results.cma import result_cma, sample_cma
+
+    entries = _entries(results)
+    ids = {int(v["reading_id"]) for e in entries for v in e["inputs"].values()
+           if str(v.get("reading_id") or "").isdigit()}
+    readings = {r.id: r for r in db.session.scalars(
+        sa.select(InstrumentReading).where(InstrumentReading.id.in_(ids)))} if ids else {}
+    before = _STEP_BEFORE[meaning]
+    for entry in entries:
+        result = entry["result"]
+        entry["steps"], entry["steps_error"] = services.computation_steps(result)
+        entry["signable"] = result.status == before and result.value is not None
+        entry["cma"] = result_cma(result)
+    labs = {r.sample_test.lab for r in results}
+    lab = labs.pop() if len(labs) == 1 else None
+    cma = sample_cma(results, lab.cma_certificate if lab else None) \
+        if meaning == SignatureMeaning.APPROVED else None
+    return render_template(
+        "results/sign_sample.html", sample=sample, meaning=meaning, entries=entries,
+        readings=readings, cma=cma, sign_form=SignForm(), checked=checked,
+        signable=sum(e["signable"] for e in entries)), status
+
+
+@bp.route("/samples/<number>/sign", methods=["GET", "POST"])
+@login_required
+def sign_sample(number: str):
+    """Every result of a sample on one page (inputs, steps, raw frames, verdict, limit and
+    its source), signed all or some with one password entry."""
+    sample = _sample_or_404(number)
+    try:
+        meaning = SignatureMeaning(request.values.get("meaning") or _default_meaning())
+    except ValueError:
+        abort(400)
+    results = services.sample_results_for_signing(sample, current_user)
+    if not results:
+        abort(404)
+    if request.method == "GET":
+        return _render_sample_signing(sample, meaning, results)
+    form = SignForm()
+    if not form.csrf_token.validate(form):
+        abort(400)
+    by_id = {r.id: r for r in results}
+    chosen_ids = [int(i) for i in request.form.getlist("result") if i.isdigit()]
+    chosen = [by_id[i] for i in chosen_ids if i in by_id]
+    versions = {i: int(v) for i in chosen_ids
+                if (v := request.form.get(f"version_{i}", "")).isdigit()}
+    confirmed = [int(i) for i in request.form.getlist("confirm_limit") if i.isdigit()]
+    try:
+        signed = services.sign_many(chosen, current_user, meaning.value,
+                                    request.form.get("password", ""), versions=versions,
+                                    confirmed_limits=confirmed)
+        services.commit()
+    except services.PasswordRefused as exc:
+        db.session.commit()  # the failed attempt counts toward the lockout
+        flash(exc.message, "error")
+        return _render_sample_signing(sample, meaning, results, exc.status, set(chosen_ids))
+    except (services.ResultError, TransitionError) as exc:
+        db.session.rollback()
+        flash(getattr(exc, "message", str(exc)), "error")
+        results = services.sample_results_for_signing(sample, current_user)
+        return _render_sample_signing(sample, meaning, results, getattr(exc, "status", 422),
+                                      set(chosen_ids))
+    flash(_("Signed (%(meaning)s): %(count)s results, each bound to its own record hash.",
+            meaning=services.MEANING_ZH[meaning], count=len(signed)), "success")
+    return redirect(url_for("results.sign_sample", number=sample.number,
+                            meaning=meaning.value))
 
 
 def _queue(status: ResultStatus, meaning: SignatureMeaning, title: str):
