@@ -286,7 +286,8 @@ def _joined(values: list[str | None]) -> str | None:
 
 
 def build_document(sample: Sample, content: ReportContent, *, number: str, issued_on: dt.date,
-                   token: str, amendment: Amendment | None = None) -> ReportDocument:
+                   token: str, amendment: Amendment | None = None,
+                   signature_block: tuple[str, ...] = ()) -> ReportDocument:
     from lims.samples.models import TASK_TYPE_ZH, TaskType
 
     path = foods.category_path(sample.subcategory)
@@ -321,4 +322,5 @@ def build_document(sample: Sample, content: ReportContent, *, number: str, issue
         conclusion=conclusion(content.tests, content.results),
         decision_rule=decision_rule_statement(pairs), signatures=content.signatures,
         cma_allowed=content.cma_allowed, cma_reason=content.cma_reason,
-        verify_url=verify_url(token), amendment=amendment, remarks=remarks)
+        verify_url=verify_url(token), amendment=amendment, remarks=remarks,
+        signature_block=signature_block)

@@ -234,13 +234,16 @@ class ReportDocument:
     amendment: Amendment | None = None
     title: str = "检验报告"
     remarks: tuple[str, ...] = field(default=())
+    # The visible digital-signature block (Chinese lines: lab, signatory, certificate, time),
+    # printed in the embedded CJK font under the transparent PAdES widget.
+    signature_block: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
         if not REPORT_NUMBER_RE.match(self.report_number or ""):
             raise ReportDataError(
                 f"报告编号“{self.report_number}”无效：应为 3-64 位字母、数字或 - _ / ."
             )
-        for name in ("tests", "signatures", "remarks"):
+        for name in ("tests", "signatures", "remarks", "signature_block"):
             value = getattr(self, name)
             if isinstance(value, list):
                 object.__setattr__(self, name, tuple(value))

@@ -19,6 +19,7 @@ from flask import current_app
 
 from lims.audit.context import change_reason
 from lims.core.db import utcnow
+from lims.core.localtime import format_local, zone_label
 from lims.extensions import db
 from lims.orgs.models import Organization
 from lims.reports.content import ReportContent, ReportError, build_document, report_content
@@ -86,7 +87,8 @@ def reports_of_sample(sample: Sample) -> list[TestReport]:
 def _sign_and_store(sample: Sample, content: ReportContent, user: User, *,
                     replaces: TestReport | None = None, reason: str | None = None
                     ) -> TestReport:
-    signer = lab_signer()  # fail before a number is taken if the key is not usable
+    # The testing lab's own key; fail before a number is taken if it is not usable.
+    signer = lab_signer(content.lab.code)
     revision = db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(TestReport.revision), -1))
                                  .where(TestReport.sample_id == sample.id)) + 1
     now = utcnow()
@@ -97,8 +99,12 @@ def _sign_and_store(sample: Sample, content: ReportContent, user: User, *,
     # lock is held from the first audited flush to the commit).
     number = next_report_number(content.lab.code, issued_on)
     amendment = Amendment(replaces.number, reason) if replaces is not None else None
+    block = (f"{content.lab.name} 数字签名", f"签发人：{user.display_name}",
+             f"证书：{signer.signer.signing_cert.subject.native.get('common_name', signer.subject)}",
+             f"证书序列号：{signer.serial_hex}",
+             f"签名时间：{format_local(now, '%Y-%m-%d %H:%M:%S')}（{zone_label()}）")
     document = build_document(sample, content, number=number, issued_on=issued_on,
-                              token=token, amendment=amendment)
+                              token=token, amendment=amendment, signature_block=block)
     rendered = render_report(document)
     signed = sign_pdf(rendered.pdf, signer, box=rendered.signature_box.box,
                       page_index=rendered.signature_box.page_index,

@@ -16,11 +16,12 @@ from pypdf import PdfReader
 
 from lims.core.localtime import local_today
 from lims.extensions import db
-from lims.reports.signing import DevPkiPaths, init_dev_pki
+from lims.reports.signing import DevPkiPaths, init_dev_pki, init_lab_key
 from lims.users.roles import Role
 from tests.conftest import PASSWORD
 
 LAB_CMA_NUMBER = "202365120001"
+LAB_NAMES = {"BZ-LAB": "博州食品药品检验检测中心", "BL-LAB": "博乐市食品检验检测站"}
 PUBLIC_URL = "https://lims.bz-lab.example.cn"
 
 
@@ -32,7 +33,11 @@ def database_url(seeded_url):
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory) -> DevPkiPaths:
     """One development CA and lab key per run (RSA key generation is slow)."""
-    return init_dev_pki(tmp_path_factory.mktemp("keys"), lab_name="BZ-LAB test")
+    paths = init_dev_pki(tmp_path_factory.mktemp("keys"), lab_name="BZ-LAB test")
+    # Each lab of the network signs with its own key, issued by the network CA.
+    for code, name in LAB_NAMES.items():
+        init_lab_key(paths.ca_cert.parent, code, name)
+    return paths
 
 
 @pytest.fixture
@@ -111,11 +116,20 @@ def received_sample(people, network):
 
 
 def _insert_result(test, tech, outcome: Outcome):
+    from lims.results.errors import ResultError
     from lims.results.models import ResultStatus, TestResult
+    from lims.results.records import method_choices, method_label
     from lims.results.services import method_for
 
+    reason = None
+    try:
+        method = method_for(test)
+    except ResultError:  # the declared method has no method file: the technician switched
+        method = method_choices(test)[0].method
+        reason = "声明方法无方法文件，改用本实验室声明的多残留方法"
     result = TestResult(
-        sample_test=test, method_key=method_for(test).code, inputs_json="{}",
+        sample_test=test, method_key=method.code, method_standard=method_label(method),
+        method_reason=reason, inputs_json="{}",
         value=Decimal(outcome.reported) if outcome.detected else Decimal("0.0004"),
         reported_value=outcome.reported, unit=outcome.unit, detected=outcome.detected,
         lod=Decimal(outcome.lod) if outcome.lod else None, limit_text=outcome.limit,

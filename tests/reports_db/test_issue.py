@@ -13,7 +13,7 @@ from lims.core.localtime import local_today
 from lims.extensions import db
 from lims.reports import hooks, services
 from lims.reports.models import ReportFailure, ReportStatus
-from lims.reports.signing import verify_pdf
+from lims.reports.signing import SigningSetupError, verify_pdf
 from lims.samples.lifecycle import SampleStatus
 from tests.reports_db.conftest import LAB_CMA_NUMBER, PUBLIC_URL, pdf_text, report_of
 
@@ -34,7 +34,9 @@ def test_approval_issues_one_signed_report(cma_lab, received_sample, approve, pk
     check = verify_pdf(report.pdf, [pki.ca_cert], expected_sha256=report.sha256)
     assert check.valid, check.reason
     assert check.report_number == report.number
-    assert "BZ-LAB test" in (check.signer_subject or "")
+    # Signed by the testing lab's own certificate, whose subject names the lab.
+    assert check.signer_subject == ("Common Name: 博州食品药品检验检测中心 检验报告签名, "
+                                    "Organization: 博州食品药品检验检测中心, Country: CN")
 
     # A second approval signal (or a retry) never issues a second report.
     with pytest.raises(services.ReportError, match="已出具报告"):
@@ -86,11 +88,11 @@ def test_failure_keeps_the_approval_and_offers_a_retry(cma_lab, received_sample,
     db.session.refresh(sample)
     assert sample.status == SampleStatus.APPROVED  # the approval stands
     failure = db.session.query(ReportFailure).filter_by(sample_id=sample.id).one()
-    assert "签名证书文件不存在" in failure.message and not failure.resolved
+    assert "实验室 BZ-LAB 没有自己的签名证书" in failure.message and not failure.resolved
 
     login("zhao")
     page = client.get(f"/samples/{sample.number}").get_data(as_text=True)
-    assert "签名证书文件不存在" in page and "生成报告" in page
+    assert "实验室 BZ-LAB 没有自己的签名证书" in page and "生成报告" in page
 
     app.config["SIGNING_DIR"] = str(pki.lab_pkcs12.parent)  # the key is installed: retry
     response = client.post(f"/reports/sample/{sample.number}/issue",
@@ -225,3 +227,30 @@ def test_decision_rule_statement_follows_the_stored_verdicts(cma_lab, received_s
                  "“未检出”表示低于方法检出限（括号内为检出限）。")
     assert statement in compact
     assert "修约值比较法…简单接受规则" not in compact
+
+
+def test_each_lab_signs_with_its_own_key_in_chinese(cma_lab, received_sample, approve, app,
+                                                   tmp_path):
+    import subprocess
+
+    from lims.reports.settings import lab_signer
+
+    sample = received_sample()
+    approve(sample)
+    (report,) = report_of(sample)
+    result = verify_pdf(report.pdf, [app.config["SIGNING_DIR"] + "/dev-ca.crt.pem"])
+    assert result.valid and "博州食品药品检验检测中心" in result.signer_subject
+    compact = re.sub(r"\s+", "", pdf_text(report.pdf))
+    assert "博州食品药品检验检测中心数字签名" in compact and "签发人：赵批准" in compact
+    assert "签名时间：" in compact and "Asia/Shanghai(UTC+08:00)" in compact
+    path = tmp_path / "r.pdf"
+    path.write_bytes(report.pdf)
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True).stdout
+    rows = fonts.splitlines()[2:]
+    assert rows and all(" yes " in row for row in rows), fonts  # every font embedded
+    assert "Courier" not in fonts
+    # A lab without its own key: refused unless the installation key is allowed.
+    with pytest.raises(SigningSetupError, match="实验室 WQ-LAB 没有自己的签名证书"):
+        lab_signer("WQ-LAB")
+    app.config["SIGNING_FALLBACK"] = "1"
+    assert lab_signer("WQ-LAB").subject == lab_signer().subject
