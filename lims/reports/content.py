@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from lims.capabilities.models import LabCapability
-from lims.capabilities.services import matches, scope_codes
 from lims.extensions import db
 from lims.foods import services as foods
 from lims.orgs.models import Organization
@@ -26,11 +24,12 @@ from lims.reports.document import (
     SampleInfo,
     SignatureLine,
     TestLine,
-    cma_decision,
 )
 from lims.reports.settings import local_date, verify_url
 from lims.results import services as results
+from lims.results.cma import result_cma, sample_cma
 from lims.results.models import TestResult
+from lims.results.records import result_display
 from lims.samples.models import CustodyEvent, CustodyKind, Sample, SampleTest
 
 VERDICT_ZH = {"pass": "合格", "fail": "不合格", "not_judged": "不判定"}
@@ -89,22 +88,15 @@ def detection(result: TestResult) -> str:
 
 
 def result_text(result: TestResult) -> str:
-    """The result cell: 未检出 with the LOD, <LOQ, or the reported value; never a 0."""
-    unit = f" {result.unit}" if result.unit else ""
-    state = detection(result)
-    if state == "not_detected":
-        if result.lod is None:
-            raise ReportError(f"检验项目“{result.sample_test.test_item.name_zh}”未检出，"
-                              "但未记录检出限，不能出具报告")
-        return f"未检出（检出限 {format(result.lod, 'f')}{unit}）"
-    value = (result.reported_value or "").strip()
-    if not value:
-        raise ReportError(f"检验项目“{result.sample_test.test_item.name_zh}”没有报告结果")
-    if state == "below_loq":
-        if not value.startswith("<") and result.loq is not None:
-            return f"{value}{unit}（低于定量限 {format(result.loq, 'f')}{unit}）"
-        return f"{value}{unit}（低于定量限）"
-    return f"{value}{unit}"
+    """The result cell, as the result pages print it (lims.results.records.result_display):
+    未检出 with its LOD (or LOQ), <LOQ, or the reported value; never a 0."""
+    name = result.sample_test.test_item.name_zh
+    if detection(result) == "not_detected" and result.lod is None and result.loq is None:
+        raise ReportError(f"检验项目“{name}”未检出，但未记录检出限，不能出具报告")
+    text = result_display(result)
+    if not text:
+        raise ReportError(f"检验项目“{name}”没有报告结果")
+    return text
 
 
 def verdict_basis(result: TestResult) -> tuple[str | None, str | None]:
@@ -141,46 +133,10 @@ def decision_rule_statement(pairs: list[tuple[TestLine, TestResult]]) -> str:
         sentences.append(f"{'、'.join(not_judged)}无判定限量，不作判定，仅报告检测结果。")
     states = {detection(r) for _, r in pairs}
     if "not_detected" in states:
-        sentences.append("“未检出”表示低于方法检出限（括号内为检出限）。")
+        sentences.append("“未检出”表示低于方法检出限（括号内为检出限，未给出检出限时为定量限）。")
     if "below_loq" in states:
-        sentences.append("“低于定量限”表示已检出但低于方法定量限。")
+        sentences.append("“<”值表示已检出但低于方法定量限。")
     return "".join(sentences)
-
-
-def _standard_number(text: str | None) -> str | None:
-    from lims.methods.loader import normalise_standard_number
-
-    if not text or not text.strip():
-        return None
-    return normalise_standard_number(text)[0]
-
-
-def cma_scope(lab: Organization, test: SampleTest, result: TestResult,
-              used_method: str) -> tuple[bool, str | None]:
-    """Whether this test is inside the lab's CMA scope, and if not, why.
-
-    The capability used is the lab's capability for the item on the testing date whose
-    method standard is the one used (an empty method in the declaration means any).
-    """
-    item = test.test_item
-    candidates = db.session.scalars(sa.select(LabCapability).where(
-        LabCapability.org_id == lab.id,
-        sa.or_(LabCapability.test_item_id == item.id,
-               sa.and_(LabCapability.test_item_id.is_(None),
-                       LabCapability.analyte_key == item.analyte_key)))).all()
-    scopes = scope_codes(item)
-    found = [c for c in candidates if matches(c, item, scopes, result.tested_on)]
-    if not found:
-        return False, f"{item.name_zh}（{lab.name}未声明该项目的检验能力）"
-    used = _standard_number(used_method)
-    same_method = [c for c in found if _standard_number(c.method_standard) in (None, used)]
-    if not same_method:
-        declared = "、".join(sorted({c.method_standard for c in found}))
-        return False, f"{item.name_zh}（所用方法 {used_method} 不在能力范围内，已声明：{declared}）"
-    same_method.sort(key=lambda c: (not c.in_cma_scope, c.test_item_id is None))
-    if not same_method[0].in_cma_scope:
-        return False, f"{item.name_zh}（该能力未列入资质认定范围）"
-    return True, None
 
 
 def _signature_lines(found: list[TestResult]) -> tuple[SignatureLine, ...]:
@@ -213,13 +169,11 @@ def report_content(sample: Sample) -> ReportContent:
     found = results.results_for_sample(sample)
     if not found:
         raise ReportError(f"样品 {sample.number} 没有检验结果")
-    lines, outside = [], []
+    lines = []
     for result in found:
         test = result.sample_test
         method = method_text(result, test)
-        in_scope, why = cma_scope(lab, test, result, method)
-        if not in_scope:
-            outside.append(why)
+        in_scope, _why = result_cma(result)
         verdict = VERDICT_ZH.get(result.verdict)
         if verdict is None:
             raise ReportError(f"检验项目“{test.test_item.name_zh}”的判定“{result.verdict}”无效")
@@ -227,13 +181,10 @@ def report_content(sample: Sample) -> ReportContent:
             item=test.test_item.name_zh, method_standard=method, result=result_text(result),
             limit=result.limit_text or "/", limit_standard=result.limit_standard or "/",
             verdict=verdict, in_cma_scope=in_scope))
-    allowed, reason = cma_decision(lines, lab.cma_certificate)
-    if outside and lab.cma_certificate:
-        reason = (("加盖 CMA 标志，" if allowed else "不加盖 CMA 标志，")
-                  + "以下项目不在资质认定（CMA）能力范围内" + ("，报告中以“▲”标注" if allowed else "")
-                  + "：" + "；".join(outside))
-    return ReportContent(lab=lab, results=found, tests=tuple(lines), cma_allowed=allowed,
-                         cma_reason=reason, signatures=_signature_lines(found))
+    # The one CMA rule, also shown to the signatory before approval (lims.results.cma).
+    decision = sample_cma(found, lab.cma_certificate)
+    return ReportContent(lab=lab, results=found, tests=tuple(lines), cma_allowed=decision.mark,
+                         cma_reason=decision.reason, signatures=_signature_lines(found))
 
 
 def conclusion(tests: tuple[TestLine, ...], results_: list[TestResult]) -> str:

@@ -278,22 +278,3 @@ class ReportDocument:
 CMA_ITEM_MARK = "▲"
 CMA_ITEM_STATEMENT = (f"标注“{CMA_ITEM_MARK}”的检验项目不在本机构资质认定（CMA）能力范围内，"
                       "其结果仅供参考，不具有对社会的证明作用。")
-
-
-def cma_decision(
-    tests: tuple[TestLine, ...] | list[TestLine], cma_certificate_no: str | None
-) -> tuple[bool, str | None]:
-    """Whether the CMA mark is used, and why (for the signatory and the issue record).
-
-    The mark is kept when the lab holds a certificate and its scope covers the report (at
-    least one item inside); items outside are marked ▲ and the report says what ▲ means.
-    """
-    if not cma_certificate_no:
-        return False, "实验室未登记资质认定（CMA）证书编号，报告不加盖 CMA 标志"
-    outside = [t.item for t in tests if not t.in_cma_scope]
-    if outside and len(outside) == len(tests):
-        return False, f"所有检验项目均不在资质认定能力范围内（{'、'.join(outside)}），报告不加盖 CMA 标志"
-    if outside:
-        return True, (f"加盖 CMA 标志；以下项目不在资质认定能力范围内，报告中以“{CMA_ITEM_MARK}”"
-                      f"标注：{'、'.join(outside)}")
-    return True, "加盖 CMA 标志：全部检验项目在资质认定能力范围内"

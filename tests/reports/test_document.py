@@ -9,7 +9,6 @@ from lims.reports.document import (
     SampleInfo,
     SignatureLine,
     TestLine,
-    cma_decision,
 )
 from tests.reports.sample_data import make_document, make_tests
 
@@ -103,20 +102,13 @@ def test_no_tests_and_bad_verify_url_are_rejected():
 
 def test_cma_mark_kept_with_items_outside_marked_and_reason_when_omitted():
     outside = [*make_tests(2), dataclasses.replace(make_tests(3)[2], in_cma_scope=False)]
-    allowed, reason = cma_decision(outside, "202365123456")
-    assert allowed is True
-    assert reason == "加盖 CMA 标志；以下项目不在资质认定能力范围内，报告中以“▲”标注：总汞(以Hg计)"
     assert make_document(outside, cma_allowed=True).cma_allowed
     with pytest.raises(ReportDataError, match="原因"):
         make_document(outside, cma_allowed=False)
     none_inside = [dataclasses.replace(t, in_cma_scope=False) for t in make_tests(2)]
     with pytest.raises(ReportDataError, match="所有项目均不在资质认定范围内"):
         make_document(none_inside, cma_allowed=True)
-    allowed, reason = cma_decision(none_inside, "202365123456")
-    assert not allowed and reason.startswith("所有检验项目均不在资质认定能力范围内")
-    assert cma_decision(make_tests(3), "202365123456") == (
-        True, "加盖 CMA 标志：全部检验项目在资质认定能力范围内")
-    assert cma_decision(make_tests(3), None)[0] is False
+    reason = "所有检验项目均不在资质认定能力范围内，报告不加盖 CMA 标志"
     doc = make_document(none_inside, cma_allowed=False, cma_reason=reason)
     assert doc.cma_reason == reason
 

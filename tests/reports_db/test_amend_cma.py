@@ -98,7 +98,7 @@ def test_cma_kept_and_the_item_outside_the_scope_marked(cma_lab, received_sample
     approve(sample)
     (report,) = report_of(sample)
     assert report.cma_applied
-    assert report.cma_reason == ("加盖 CMA 标志，以下项目不在资质认定（CMA）能力范围内，报告中以“▲”"
+    assert report.cma_reason == ("加盖 CMA 标志；以下项目不在资质认定能力范围内，报告中以“▲”"
                                  "标注：镉(以Cd计)（该能力未列入资质认定范围）")
     compact = re.sub(r"\s+", "", pdf_text(report.pdf))
     assert LAB_CMA_NUMBER in compact
@@ -120,7 +120,7 @@ def test_cma_omitted_when_no_item_is_in_the_scope(cma_lab, received_sample, appr
     (report,) = report_of(sample)
     assert not report.cma_applied
     assert report.cma_reason == (
-        "不加盖 CMA 标志，以下项目不在资质认定（CMA）能力范围内：铅(以Pb计)（该能力未列入资质认定范围）；"
+        "所有检验项目均不在资质认定能力范围内，报告不加盖 CMA 标志：铅(以Pb计)（该能力未列入资质认定范围）；"
         "镉(以Cd计)（该能力未列入资质认定范围）")
     assert LAB_CMA_NUMBER not in pdf_text(report.pdf)
 
