@@ -142,7 +142,7 @@ def test_the_signatory_confirms_an_unverified_limit_and_sees_the_cma_decision(
         ResultSignature.result_id == result.id, ResultSignature.meaning == "approved"))
     assert signature.limit_confirmed is True
     audit = db.session.scalar(sa.select(AuditEntry).where(
-        AuditEntry.table_name == "result_signature", AuditEntry.record_id == signature.id)
+        AuditEntry.table_name == "result_signature", AuditEntry.record_id == str(signature.id))
         .limit(1))
     assert audit.reason.startswith("批准人已对照标准核对限量：阿维菌素")
     assert db.session.scalar(sa.select(CustodyEvent).where(
