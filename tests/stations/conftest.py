@@ -48,11 +48,20 @@ def today():
 
 
 @pytest.fixture
-def record(today):
+def morning(today):
+    """08:00 on the test day (UTC+8), or, when the suite runs earlier than 08:15 local, a
+    quarter of an hour ago (never before midnight): the records are never in the future."""
+    tz = dt.timezone(dt.timedelta(hours=8))
+    start = dt.datetime.combine(today, dt.time(0, 0), tzinfo=tz)
+    eight = dt.datetime.combine(today, dt.time(8, 0), tzinfo=tz)
+    return max(start, min(eight, dt.datetime.now(tz) - dt.timedelta(minutes=15)))
+
+
+@pytest.fixture
+def record(today, morning):
     """A morning's rapid test at the Bole wholesale market (override fields per test)."""
     counter = itertools.count(1)
-    tested = dt.datetime.combine(today, dt.time(8, 0),
-                                 tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    tested = morning
 
     def build(**changes) -> dict:
         n = next(counter)

@@ -32,10 +32,11 @@ def _form(client, csrf_from, url: str, **fields) -> tuple[dict, str]:
     return data, html
 
 
-def test_hand_entry_on_a_phone_saves_once(client, login, csrf_from, bl_operator, today, count):
+def test_hand_entry_on_a_phone_saves_once(client, login, csrf_from, bl_operator, today, morning,
+                                          count):
     login("sun")
     data, html = _form(client, csrf_from, "/stations/new",
-                       tested_at=f"{today}T09:15")
+                       tested_at=f"{morning:%Y-%m-%dT%H:%M}")
     assert 'name="viewport"' in html and 'inputmode="decimal"' in html
     resp = client.post("/stations/new", data=data)
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
@@ -47,25 +48,26 @@ def test_hand_entry_on_a_phone_saves_once(client, login, csrf_from, bl_operator,
 
 
 def test_hand_entry_names_the_missing_reading(client, login, csrf_from, bl_operator, today,
-                                              count):
+                                              morning, count):
     login("sun")
     data, _ = _form(client, csrf_from, "/stations/new", inhibition_pct="",
-                    tested_at=f"{today}T09:15")
+                    tested_at=f"{morning:%Y-%m-%dT%H:%M}")
     resp = client.post("/stations/new", data=data)
     assert resp.status_code == 422
     assert 'data-field="inhibition_pct"' in resp.get_data(as_text=True)
     assert count(StationResult) == 0
 
 
-def test_csv_upload_page_lists_bad_lines(client, login, csrf_from, bl_operator, today, count):
+def test_csv_upload_page_lists_bad_lines(client, login, csrf_from, bl_operator, today, morning,
+                                        count):
     import io
 
     login("sun")
     page = client.get("/stations/upload").get_data(as_text=True)
     header = "uid,market,stall,food_name,food_category,test_item,method,inhibition_pct," \
              "station_verdict,tested_at,operator\n"
-    good = f"U-1,BL-M01,D-1,芹菜,蔬菜,有机磷和氨基甲酸酯类农药,enzyme_inhibition,11.0,negative,{today}T08:00:00+08:00,孙快检\n"
-    bad = f"U-2,BL-M09,D-2,芹菜,蔬菜,有机磷和氨基甲酸酯类农药,enzyme_inhibition,11.0,negative,{today}T08:01:00+08:00,孙快检\n"
+    good = f"U-1,BL-M01,D-1,芹菜,蔬菜,有机磷和氨基甲酸酯类农药,enzyme_inhibition,11.0,negative,{morning.isoformat()},孙快检\n"
+    bad = f"U-2,BL-M09,D-2,芹菜,蔬菜,有机磷和氨基甲酸酯类农药,enzyme_inhibition,11.0,negative,{(morning + dt.timedelta(seconds=60)).isoformat()},孙快检\n"
     resp = client.post("/stations/upload", data={
         "csrf_token": csrf_from(page),
         "file": (io.BytesIO((header + good + bad).encode()), "reader.csv")},
