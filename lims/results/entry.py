@@ -299,17 +299,25 @@ def compute(test: SampleTest, method: Method, inputs: Mapping[str, _Input],
         steps.append(f"{format_decimal(full)} < 定量限 {shown(loq)}（{where}，方法未给检出限）："
                      "未检出")
     elif loq is not None and full < loq:
-        detection, reported = Detection.BELOW_LOQ, f"<{format_decimal(loq)}"
-        steps.append(f"检出限 {shown(lod)} ≤ {format_decimal(full)} < 定量限 {shown(loq)}"
-                     f"（{where}）：报告 <{format_decimal(loq)}")
+        detection = Detection.BELOW_LOQ
+        if method.reporting.below_loq == "value":
+            reported = computed.value_reported
+            steps.append(f"检出限 {shown(lod)} ≤ {format_decimal(full)} < 定量限 {shown(loq)}"
+                         f"（{where}）：按方法报告数值 {reported}，注明低于定量限")
+        else:
+            reported = f"<{format_decimal(loq)}"
+            steps.append(f"检出限 {shown(lod)} ≤ {format_decimal(full)} < 定量限 {shown(loq)}"
+                         f"（{where}）：报告 <{format_decimal(loq)}")
     else:
         detection, reported = Detection.DETECTED, computed.value_reported
         if full.is_zero() and quantitative:
             raise ResultError("结果为 0 且没有低于检出限：0 不能作为测定值报告", "method")
     if detection == Detection.DETECTED:
         text = f"{format_decimal(full)}{computed.unit}"  # the full value, not the rounded one
-    elif detection == Detection.BELOW_LOQ:
+    elif detection == Detection.BELOW_LOQ and reported.startswith("<"):
         text = f"{reported}{computed.unit}"
+    elif detection == Detection.BELOW_LOQ:
+        text = f"{format_decimal(full)}{computed.unit}"
     else:
         text = "未检出"
     # 未检出 conforms when the limit it was found below (LOD, or the LOQ of a method that

@@ -358,7 +358,10 @@ def result_display(result: TestResult) -> str:
             return f"未检出（定量限 {format_decimal(result.loq)}{unit}）"
         return "未检出"
     if result.detection == Detection.BELOW_LOQ.value:
-        return f"{result.reported_value}{unit}（检出，低于定量限）"
+        if result.reported_value.startswith("<"):
+            return f"{result.reported_value}{unit}（检出，低于定量限）"
+        loq = f"{format_decimal(result.loq)}{unit}" if result.loq is not None else ""
+        return f"{result.reported_value}{unit}（低于定量限 {loq}，估计值）"
     return f"{result.reported_value}{unit}"
 
 

@@ -131,3 +131,20 @@ def test_no_lod_nor_loq_anywhere_is_refused(people, tests_of, monkeypatch):
         _lead(people, tests_of, "12.5")
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count(LabCapability.id))) > 0
+
+
+def test_between_lod_and_loq_as_the_method_says_the_value_with_a_note(people, tests_of,
+                                                                     monkeypatch):
+    from dataclasses import replace
+
+    from lims.methods import loader
+
+    method = services.method_for(tests_of["铅"])
+    valued = replace(method, reporting=replace(method.reporting, below_loq="value"))
+    monkeypatch.setitem(loader.load_methods(), method.code, valued)
+    monkeypatch.setattr("lims.results.records._methods_of", lambda *_: [valued])
+    # (2.0 - 0.5) / 50 = 0.03: between LOD 0.02 and LOQ 0.04; this method reports the value
+    result = _lead(people, tests_of, "2.0")
+    assert (result.detection, result.reported_value) == ("below_loq", "0.030")
+    assert services.result_display(result) == "0.030 mg/kg（低于定量限 0.04 mg/kg，估计值）"
+    assert result.verdict == "pass"
