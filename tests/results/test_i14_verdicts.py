@@ -148,3 +148,17 @@ def test_between_lod_and_loq_as_the_method_says_the_value_with_a_note(people, te
     assert (result.detection, result.reported_value) == ("below_loq", "0.030")
     assert services.result_display(result) == "0.030 mg/kg（低于定量限 0.04 mg/kg，估计值）"
     assert result.verdict == "pass"
+
+
+def test_rejudge_lists_stored_verdicts_given_on_the_rounded_value(app, people, tests_of):
+    import json
+
+    result = _lead(people, tests_of, "15.75")  # 0.305 mg/kg: 不符合 on the full value
+    assert result.verdict == "fail"
+    result.verdict = "pass"  # what the worksheet used to store (judged on the rounded 0.30)
+    db.session.commit()
+    out = app.test_cli_runner().invoke(args=["results", "rejudge", "--json"])
+    assert out.exit_code == 0, out.output
+    rows = [json.loads(line) for line in out.output.splitlines()]
+    assert [(r["result_id"], r["value"], r["stored_verdict"], r["full_value_verdict"])
+            for r in rows] == [(result.id, "0.305", "pass", "fail")]
