@@ -60,6 +60,8 @@ run_app() {
     export LIMS_ENV="${LIMS_ENV:-development}"  # plain-HTTP session cookie on localhost
     "$VENV/bin/lims" demo
     [ -f "$LIMS_INSTANCE_PATH/keys/lab-signing.p12" ] || "$VENV/bin/lims" keys init --dir "$LIMS_INSTANCE_PATH/keys" >/dev/null
+    # each lab of the network signs with its own key (issued by the CA above)
+    [ -d "$LIMS_INSTANCE_PATH/keys/BZ-LAB" ] || "$VENV/bin/lims" keys init --dir "$LIMS_INSTANCE_PATH/keys" --lab all >/dev/null
     log "lims is at http://127.0.0.1:${PORT:-5000}/  (Ctrl-C stops it)"
     exec "$VENV/bin/lims" run --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}"
 }

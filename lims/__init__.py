@@ -55,6 +55,9 @@ def _init_extensions(app: Flask) -> None:
 
     auth.init_login(login_manager)
     app.jinja_env.globals.update(i18n.template_globals())
+    from lims.core import localtime
+
+    localtime.install(app)
 
 
 def _import_models() -> None:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from lims.capabilities.models import LabCapability
 from lims.capabilities.services import matches, scope_codes
+from lims.core.localtime import local_today
 from lims.extensions import db
 from lims.foods.models import TestItemRecord
 from lims.orgs.models import Organization, OrgTier
@@ -32,7 +33,7 @@ class RoutingProposal:
 
 def propose_routing(sample_region_id: int, items: list[TestItemRecord],
                     on: dt.date | None = None) -> list[RoutingProposal]:
-    on = on or dt.date.today()
+    on = on or local_today()
     labs = db.session.scalars(sa.select(Organization).where(
         Organization.active.is_(True),
         Organization.tier.in_([OrgTier.PREFECTURE_LAB, OrgTier.COUNTY_LAB]))).all()

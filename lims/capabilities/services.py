@@ -13,6 +13,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from lims.capabilities.models import LabCapability
+from lims.core.localtime import local_today
 from lims.extensions import db
 from lims.foods import services as foods
 from lims.foods.models import FoodCategoryNode, TestItemRecord
@@ -52,7 +53,7 @@ def capabilities_for(org: Organization) -> list[LabCapability]:
 def can_test(org: Organization, item: TestItemRecord, on: dt.date | None = None
              ) -> LabCapability | None:
     """The lab's capability for this item on that date (item-specific first), or None."""
-    on = on or dt.date.today()
+    on = on or local_today()
     candidates = db.session.scalars(sa.select(LabCapability).where(
         LabCapability.org_id == org.id,
         sa.or_(LabCapability.test_item_id == item.id,

@@ -15,6 +15,8 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
+from lims.core.localtime import to_local
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -46,7 +48,8 @@ def xlsx_append(sheet, values: Iterable[Any]) -> None:
     row = []
     for value in values:
         if isinstance(value, dt.datetime) and value.tzinfo is not None:
-            value = value.replace(tzinfo=None)  # openpyxl refuses aware datetimes (UTC)
+            # the lab's wall-clock time, naive: openpyxl refuses aware datetimes
+            value = to_local(value).replace(tzinfo=None)
         row.append(value)
     sheet.append(row)
     for cell in sheet[sheet.max_row]:

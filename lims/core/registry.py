@@ -49,6 +49,7 @@ CLI_COMMANDS = [
     ("lims.imports.cli", "import_command"),
     ("lims.instruments.cli", "instruments"),
     ("lims.instruments.cli", "agent"),
+    ("lims.results.cli", "results_cli"),
     ("lims.reports.keys_cli", "keys"),
     ("lims.reports.cli", "reports_cli"),
     ("lims.stations.cli", "stations_cli"),

@@ -16,7 +16,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
 from sqlalchemy.exc import IntegrityError
 
 from lims.core.db import utcnow
@@ -95,8 +94,9 @@ class InstrumentRefused(ReadingError):
 # -- dates -----------------------------------------------------------------------------------
 
 def lab_timezone() -> ZoneInfo:
-    name = current_app.config.get("BABEL_DEFAULT_TIMEZONE") if has_app_context() else None
-    return ZoneInfo(name or "Asia/Shanghai")
+    from lims.core.localtime import local_zone
+
+    return local_zone()
 
 
 def local_date(moment: dt.datetime | None = None) -> dt.date:

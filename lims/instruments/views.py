@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
 from lims.audit.context import change_reason
+from lims.core.localtime import format_local
 from lims.core.permissions import require
 from lims.extensions import db
 from lims.instruments import services
@@ -31,7 +32,7 @@ def _labels():
 
 
 def _lab_time(moment) -> str:
-    return moment.astimezone(services.lab_timezone()).strftime("%Y-%m-%d %H:%M:%S")
+    return format_local(moment, "%Y-%m-%d %H:%M:%S")
 
 
 def _visible_or_404(code: str) -> Instrument:

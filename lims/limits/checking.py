@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from lims.core.localtime import local_today
 from lims.foods.analytes import split_analyte_name
 
 from .judgement import (
@@ -115,7 +116,7 @@ def check_result(
     Raises ParseError/JudgementError/UnitError for unreadable or undecidable input.
     ``comparison`` defaults to the standard's (full-value unless it says otherwise).
     """
-    day = on or dt.date.today()
+    day = on or local_today()
     names = [foods] if isinstance(foods, str) else list(foods)
     wanted = split_analyte_name(item)
     # Read the result first so that a typo is reported even when no limit exists.
@@ -212,7 +213,7 @@ def check_many(
     """
     out: list[Judgement | PlanJudgement | NoLimit | Exception] = []
     for item, foods, day, result in queries:
-        match = index.lookup(item, foods, day or dt.date.today())
+        match = index.lookup(item, foods, day or local_today())
         if isinstance(match, NoLimit):
             out.append(match)
             continue

@@ -16,6 +16,8 @@ from typing import Any, NoReturn
 import click
 from flask.cli import with_appcontext
 
+from lims.core.localtime import local_today
+
 from .checking import check_result, judge_text
 from .judgement import COMPARISON_ZH, COMPARISONS, RULE_ZH, RULES, JudgementError
 from .parsing import ParseError
@@ -154,7 +156,7 @@ def check_command(
 ) -> None:
     """Look the limit up in the library, then judge the result."""
     try:
-        on = dt.date.fromisoformat(date_text) if date_text else dt.date.today()
+        on = dt.date.fromisoformat(date_text) if date_text else local_today()
     except ValueError:
         _fail(f"无法识别的日期：{date_text!r}（应为 YYYY-MM-DD）", as_json)
     names = [n.strip() for f in foods for n in f.split("|") if n.strip()]

@@ -25,6 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from lims.core.localtime import local_today
 from lims.foods.analytes import split_analyte_name
 
 from .parsing import LimitSpec, parse_limit
@@ -489,7 +490,7 @@ class LimitIndex:
         ``basis``/``condition`` choose between rows that differ only in them (e.g. the
         GB 2763 rows for meat by fat content).
         """
-        on = on_date or dt.date.today()
+        on = on_date or local_today()
         foods = (food,) if isinstance(food, str) else tuple(food)
         key = (analyte, foods, on, standard, basis, condition)
         cached = self._cache.get(key)

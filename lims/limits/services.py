@@ -9,6 +9,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from lims.core.localtime import local_today
 from lims.extensions import db
 from lims.limits.library import (
     SHIPPED_LIMIT_FILES,
@@ -165,7 +166,7 @@ def library_index() -> LimitIndex:
 
 
 def today() -> dt.date:
-    return dt.date.today()
+    return local_today()
 
 
 __all__ = ["ImportRefused", "ImportSummary", "RowError", "import_limits", "library_index",

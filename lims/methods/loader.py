@@ -360,7 +360,11 @@ def _reporting(m: _Reader) -> Reporting:
         raise r.fail("rules", "只有最后一条规则可以省略 at_least")
     if thresholds != sorted(thresholds, reverse=True):  # type: ignore[type-var]
         raise r.fail("rules", "at_least 须从大到小排列")
-    reporting = Reporting(rule_zh=r.text("rule_zh"), rules=tuple(rules), rounding=rounding)  # type: ignore[arg-type]
+    below_loq = r.text("below_loq", "loq")
+    if below_loq not in {"loq", "value"}:
+        raise r.fail("below_loq", f"应为 loq（报告 <定量限）或 value（报告数值并注明）：{below_loq!r}")
+    reporting = Reporting(rule_zh=r.text("rule_zh"), rules=tuple(rules), rounding=rounding,  # type: ignore[arg-type]
+                          below_loq=below_loq)  # type: ignore[arg-type]
     r.finish()
     return reporting
 

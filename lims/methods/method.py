@@ -104,6 +104,8 @@ class Reporting:
     rules: tuple[ReportingRule, ...]  # first matching rule wins; the last has no threshold
     # GB/T 8170 half-even, except where a standard prescribes 四舍五入 (GB 4789.2).
     rounding: Literal["gbt8170", "half_up"] = "gbt8170"
+    # Between LOD and LOQ: report "<LOQ" (default) or the value with a note, as the method says.
+    below_loq: Literal["loq", "value"] = "loq"
 
     def rule_for(self, value: Decimal) -> ReportingRule:
         magnitude = abs(value)

@@ -21,6 +21,8 @@ from markupsafe import Markup
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 
+from lims.core.localtime import format_local
+
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
 # The CJK families installed by the setup command (Debian fonts-noto-cjk).
@@ -51,6 +53,7 @@ def jinja_env() -> jinja2.Environment:
     )
     env.filters["cssstr"] = css_string
     env.filters["zhdate"] = zh_date
+    env.filters["localtime"] = format_local
     return env
 
 

@@ -13,31 +13,32 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from lims.capabilities.models import LabCapability
-from lims.capabilities.services import matches, scope_codes
 from lims.extensions import db
 from lims.foods import services as foods
 from lims.orgs.models import Organization
 from lims.reports.document import (
+    CMA_ITEM_STATEMENT,
     Amendment,
     LabInfo,
     ReportDocument,
     SampleInfo,
     SignatureLine,
     TestLine,
-    cma_decision,
 )
 from lims.reports.settings import local_date, verify_url
 from lims.results import services as results
+from lims.results.cma import result_cma, sample_cma
 from lims.results.models import TestResult
+from lims.results.records import result_display
 from lims.samples.models import CustodyEvent, CustodyKind, Sample, SampleTest
 
 VERDICT_ZH = {"pass": "合格", "fail": "不合格", "not_judged": "不判定"}
 SIGNATURE_ROLES = (("submitted", "编制"), ("reviewed", "审核"), ("approved", "批准"))
-DECISION_RULE = (
-    "依据检验结果与标准限值比较判定（GB/T 8170-2008 修约值比较法）；测量不确定度未纳入判定，"
-    "采用简单接受规则（ISO/IEC 17025:2017 §7.1.3，与客户约定）。“不判定”项目仅报告检测结果。"
-)
+RULE_NOTES = {
+    "simple": "简单接受规则：测量不确定度未纳入判定（ISO/IEC 17025:2017 §7.1.3）",
+    "guarded": "保护带接受规则：以扩展不确定度 U 为保护带判定（ISO/IEC 17025:2017 §7.1.3）",
+    "non-binary": "非二元判定规则：不确定度区间跨越限量时给出有条件的判定",
+}
 
 
 class ReportError(ValueError):
@@ -69,58 +70,73 @@ def method_text(result: TestResult, test: SampleTest) -> str:
     """The method standard printed for a result: the method actually used."""
     from lims.methods.loader import load_methods
 
+    stored = getattr(result, "method_standard", None)
+    if stored:
+        return stored
     method = load_methods().get(result.method_key)
     if method is not None:
         return f"{method.standard.designation} {method.part}".strip()
     return test.method_standard or result.method_key
 
 
-def result_text(result: TestResult) -> str:
-    unit = f" {result.unit}" if result.unit else ""
+def detection(result: TestResult) -> str:
+    """detected | not_detected | below_loq, as stored with the result."""
+    stored = getattr(result, "detection", None)
     if not result.detected:
-        if result.lod is not None:
-            return f"未检出(LOD {format(result.lod, 'f')}{unit})"
-        return "未检出"
-    value = (result.reported_value or "").strip()
-    if not value:
-        raise ReportError(f"检验项目“{result.sample_test.test_item.name_zh}”没有报告结果")
-    return f"{value}{unit}"
+        return "not_detected"
+    return stored or "detected"
 
 
-def _standard_number(text: str | None) -> str | None:
-    from lims.methods.loader import normalise_standard_number
+def result_text(result: TestResult) -> str:
+    """The result cell, as the result pages print it (lims.results.records.result_display):
+    未检出 with its LOD (or LOQ), <LOQ, or the reported value; never a 0."""
+    name = result.sample_test.test_item.name_zh
+    if detection(result) == "not_detected" and result.lod is None and result.loq is None:
+        raise ReportError(f"检验项目“{name}”未检出，但未记录检出限，不能出具报告")
+    text = result_display(result)
+    if not text:
+        raise ReportError(f"检验项目“{name}”没有报告结果")
+    return text
 
-    if not text or not text.strip():
-        return None
-    return normalise_standard_number(text)[0]
+
+def verdict_basis(result: TestResult) -> tuple[str | None, str | None]:
+    """(comparison, decision rule) stored with the verdict; (None, None) if not judged."""
+    if result.verdict == "not_judged":
+        return None, None
+    return getattr(result, "comparison", None), getattr(result, "decision_rule", None)
 
 
-def cma_scope(lab: Organization, test: SampleTest, result: TestResult,
-              used_method: str) -> tuple[bool, str | None]:
-    """Whether this test is inside the lab's CMA scope, and if not, why.
+def decision_rule_statement(pairs: list[tuple[TestLine, TestResult]]) -> str:
+    """What the stored verdicts say about how each item was judged, grouped by the
+    comparison (GB/T 8170-2008 §4.3) and the decision rule (ISO/IEC 17025 §7.1.3)."""
+    from lims.limits.judgement import COMPARISON_ZH, RULE_ZH
 
-    The capability used is the lab's capability for the item on the testing date whose
-    method standard is the one used (an empty method in the declaration means any).
-    """
-    item = test.test_item
-    candidates = db.session.scalars(sa.select(LabCapability).where(
-        LabCapability.org_id == lab.id,
-        sa.or_(LabCapability.test_item_id == item.id,
-               sa.and_(LabCapability.test_item_id.is_(None),
-                       LabCapability.analyte_key == item.analyte_key)))).all()
-    scopes = scope_codes(item)
-    found = [c for c in candidates if matches(c, item, scopes, result.tested_on)]
-    if not found:
-        return False, f"{item.name_zh}（{lab.name}未声明该项目的检验能力）"
-    used = _standard_number(used_method)
-    same_method = [c for c in found if _standard_number(c.method_standard) in (None, used)]
-    if not same_method:
-        declared = "、".join(sorted({c.method_standard for c in found}))
-        return False, f"{item.name_zh}（所用方法 {used_method} 不在能力范围内，已声明：{declared}）"
-    same_method.sort(key=lambda c: (not c.in_cma_scope, c.test_item_id is None))
-    if not same_method[0].in_cma_scope:
-        return False, f"{item.name_zh}（该能力未列入资质认定范围）"
-    return True, None
+    groups: dict[tuple[str | None, str | None], list[str]] = {}
+    not_judged = []
+    for line, result in pairs:
+        if result.verdict == "not_judged":
+            not_judged.append(line.item)
+        else:
+            groups.setdefault(verdict_basis(result), []).append(line.item)
+    parts = []
+    for (comparison, rule), items in groups.items():
+        if comparison is None or rule is None:
+            parts.append(f"{'、'.join(items)}：判定方法未记录")
+            continue
+        parts.append(f"{'、'.join(items)}：与标准限值比较采用{COMPARISON_ZH.get(comparison, comparison)}"
+                     f"（GB/T 8170-2008），{RULE_ZH.get(rule, rule)}")
+    sentences = ["；".join(parts) + "。"] if parts else []
+    for rule in sorted({r for (_, r) in groups if r}):
+        if rule in RULE_NOTES:
+            sentences.append(RULE_NOTES[rule] + "。")
+    if not_judged:
+        sentences.append(f"{'、'.join(not_judged)}无判定限量，不作判定，仅报告检测结果。")
+    states = {detection(r) for _, r in pairs}
+    if "not_detected" in states:
+        sentences.append("“未检出”表示低于方法检出限（括号内为检出限，未给出检出限时为定量限）。")
+    if "below_loq" in states:
+        sentences.append("“<”值表示已检出但低于方法定量限。")
+    return "".join(sentences)
 
 
 def _signature_lines(found: list[TestResult]) -> tuple[SignatureLine, ...]:
@@ -153,13 +169,11 @@ def report_content(sample: Sample) -> ReportContent:
     found = results.results_for_sample(sample)
     if not found:
         raise ReportError(f"样品 {sample.number} 没有检验结果")
-    lines, outside = [], []
+    lines = []
     for result in found:
         test = result.sample_test
         method = method_text(result, test)
-        in_scope, why = cma_scope(lab, test, result, method)
-        if not in_scope:
-            outside.append(why)
+        in_scope, _why = result_cma(result)
         verdict = VERDICT_ZH.get(result.verdict)
         if verdict is None:
             raise ReportError(f"检验项目“{test.test_item.name_zh}”的判定“{result.verdict}”无效")
@@ -167,11 +181,10 @@ def report_content(sample: Sample) -> ReportContent:
             item=test.test_item.name_zh, method_standard=method, result=result_text(result),
             limit=result.limit_text or "/", limit_standard=result.limit_standard or "/",
             verdict=verdict, in_cma_scope=in_scope))
-    allowed, reason = cma_decision(lines, lab.cma_certificate)
-    if outside and lab.cma_certificate:
-        reason = "以下项目不在资质认定（CMA）能力范围内：" + "；".join(outside)
-    return ReportContent(lab=lab, results=found, tests=tuple(lines), cma_allowed=allowed,
-                         cma_reason=reason, signatures=_signature_lines(found))
+    # The one CMA rule, also shown to the signatory before approval (lims.results.cma).
+    decision = sample_cma(found, lab.cma_certificate)
+    return ReportContent(lab=lab, results=found, tests=tuple(lines), cma_allowed=decision.mark,
+                         cma_reason=decision.reason, signatures=_signature_lines(found))
 
 
 def conclusion(tests: tuple[TestLine, ...], results_: list[TestResult]) -> str:
@@ -205,27 +218,60 @@ def _batch(sample: Sample) -> str | None:
     return " / ".join(p for p in parts if p) or None
 
 
+def _condition(sample: Sample) -> tuple[str, tuple[str, ...]]:
+    """样品状态 as the receiver recorded it, and the deviations (never a fixed sentence)."""
+    described = (sample.condition_description or "").strip()
+    if sample.condition_ok:
+        return described or "接收时记录为符合要求（未记录具体描述）", ()
+    deviation = sample.condition_notes or "接收时记录为有偏离（未说明）"
+    return described or "有偏离（见偏离情况）", (deviation,)
+
+
+def _joined(values: list[str | None]) -> str | None:
+    found: list[str] = []
+    for value in values:
+        for part in (value or "").replace("|", "、").split("、"):
+            if part.strip() and part.strip() not in found:
+                found.append(part.strip())
+    return "、".join(found) or None
+
+
 def build_document(sample: Sample, content: ReportContent, *, number: str, issued_on: dt.date,
-                   token: str, amendment: Amendment | None = None) -> ReportDocument:
+                   token: str, amendment: Amendment | None = None,
+                   signature_block: tuple[str, ...] = ()) -> ReportDocument:
+    from lims.samples.models import TASK_TYPE_ZH, TaskType
+
     path = foods.category_path(sample.subcategory)
     category = path[0].name_zh if len(path) < 2 else f"{path[0].name_zh}／{path[-1].name_zh}"
     tested = [r.tested_on for r in content.results]
-    if sample.condition_ok:
-        condition, deviations = (sample.condition_notes or "样品完好，符合检验要求"), ()
-    else:
-        condition = "有偏离（见偏离情况）"
-        deviations = (sample.condition_notes or "接收时样品状态有偏离",)
+    condition, deviations = _condition(sample)
+    commissioned = sample.task_type == TaskType.COMMISSIONED
     info = SampleInfo(
         number=sample.number, name=sample.food_name, category=category,
         business=sample.business_name, received_on=_received_on(sample, content.lab),
         testing_started_on=min(tested), testing_finished_on=max(tested), issued_on=issued_on,
         condition=condition, quantity=f"{format(sample.quantity, 'f')} {sample.quantity_unit}",
         sampled_on=sample.sampled_on, deviations=deviations,
-        sampling_place=sample.sampling_place, batch=_batch(sample))
+        sampling_place=sample.sampling_place, batch=_batch(sample),
+        specification=sample.specification, task_type=TASK_TYPE_ZH[sample.task_type],
+        task_source=sample.task_source, sampling_form_no=sample.sampling_form_no,
+        business_address=sample.business_address, business_licence=sample.business_licence,
+        customer=sample.customer_name if commissioned else None,
+        customer_address=sample.customer_address if commissioned else None,
+        producer=sample.producer, producer_address=sample.producer_address,
+        sampler=sample.sampler, sampling_base=sample.sampling_base,
+        testing_basis=_joined([t.method_standard for t in content.tests]),
+        judgement_basis=_joined([r.sample_test.basis_standard for r in content.results]
+                                + [r.limit_standard for r in content.results]))
     lab = LabInfo(name=content.lab.name, address=content.lab.address,
                   cma_certificate_no=content.lab.cma_certificate)
+    pairs = list(zip(content.tests, content.results, strict=True))
+    remarks = (CMA_ITEM_STATEMENT,) if content.cma_allowed and any(
+        not t.in_cma_scope for t in content.tests) else ()
     return ReportDocument(
         lab=lab, report_number=number, sample=info, tests=content.tests,
-        conclusion=conclusion(content.tests, content.results), decision_rule=DECISION_RULE,
-        signatures=content.signatures, cma_allowed=content.cma_allowed,
-        cma_reason=content.cma_reason, verify_url=verify_url(token), amendment=amendment)
+        conclusion=conclusion(content.tests, content.results),
+        decision_rule=decision_rule_statement(pairs), signatures=content.signatures,
+        cma_allowed=content.cma_allowed, cma_reason=content.cma_reason,
+        verify_url=verify_url(token), amendment=amendment, remarks=remarks,
+        signature_block=signature_block)

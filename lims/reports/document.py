@@ -74,6 +74,19 @@ class SampleInfo:
     sampling_place: str | None = None
     specification: str | None = None  # 规格型号
     batch: str | None = None  # 生产日期/批号
+    # The sampling form (抽样单) as recorded at receipt; which rows print depends on the task.
+    task_type: str = "监督抽检"  # one of TASK_HEADERS
+    task_source: str | None = None
+    sampling_form_no: str | None = None
+    business_address: str | None = None
+    business_licence: str | None = None
+    customer_address: str | None = None
+    producer: str | None = None
+    producer_address: str | None = None
+    sampler: str | None = None
+    sampling_base: str | None = None
+    testing_basis: str | None = None  # 检验依据: the method standards used
+    judgement_basis: str | None = None  # 判定依据: the standards the limits come from
 
     def __post_init__(self) -> None:
         for value, what in (
@@ -110,6 +123,60 @@ class SampleInfo:
             )
         if isinstance(self.deviations, list):
             object.__setattr__(self, "deviations", tuple(self.deviations))
+        if self.task_type not in TASK_HEADERS:
+            raise ReportDataError(f"任务类别“{self.task_type}”无效，应为 {'/'.join(TASK_HEADERS)}")
+        if self.customer and self.task_type != "委托检验":
+            raise ReportDataError(f"{self.task_type}报告不列委托单位")
+        for name in TASK_REQUIRED[self.task_type]:
+            _require(getattr(self, name), HEADER_LABELS[name])
+
+
+# The header of each task type's report (label, SampleInfo field), in print order. Official
+# sampling (监督抽检, 风险监测, 快检复核) prints the sampling form; commissioned work prints the
+# client instead (the sample was delivered, not sampled by the lab's task).
+HEADER_LABELS = {
+    "task_type": "任务类别", "task_source": "任务来源", "sampling_form_no": "抽样单编号",
+    "name": "样品名称", "number": "样品编号", "category": "食品类别",
+    "specification": "规格型号", "batch": "生产日期/批号", "customer": "委托单位",
+    "customer_address": "委托单位地址", "business": "被抽样单位",
+    "business_address": "被抽样单位地址", "business_licence": "被抽样单位许可证号",
+    "producer": "标称生产者", "producer_address": "标称生产者地址", "sampler": "抽样人",
+    "sampling_place": "抽样地点", "sampled_on": "抽样日期", "sampling_base": "抽样基数",
+    "quantity": "样品数量", "condition": "样品状态", "received_on": "接收日期",
+    "testing_basis": "检验依据", "judgement_basis": "判定依据",
+}
+_OFFICIAL = ("task_type", "task_source", "sampling_form_no", "name", "number", "category",
+             "specification", "batch", "business", "business_address", "business_licence",
+             "producer", "producer_address", "sampler", "sampling_place", "sampled_on",
+             "sampling_base", "quantity", "condition", "received_on", "testing_basis",
+             "judgement_basis")
+_COMMISSIONED = ("task_type", "customer", "customer_address", "name", "number", "category",
+                 "specification", "batch", "producer", "producer_address", "quantity",
+                 "condition", "received_on", "testing_basis", "judgement_basis")
+TASK_HEADERS: dict[str, tuple[str, ...]] = {
+    "监督抽检": _OFFICIAL, "风险监测": _OFFICIAL, "快检阳性复检": _OFFICIAL,
+    "委托检验": _COMMISSIONED,
+}
+# What may not be missing on each task's report (the receipt requires the same fields).
+TASK_REQUIRED: dict[str, tuple[str, ...]] = {
+    "监督抽检": ("task_source", "sampling_form_no", "business_address", "business_licence",
+             "sampler", "sampled_on", "sampling_base", "testing_basis", "judgement_basis"),
+    "风险监测": ("task_source", "sampling_form_no", "business_address", "sampler", "sampled_on",
+             "testing_basis"),
+    "快检阳性复检": ("task_source", "business_address", "sampler", "sampled_on", "testing_basis"),
+    "委托检验": ("customer", "customer_address", "testing_basis"),
+}
+
+
+def header_rows(sample: SampleInfo) -> list[tuple[str, str]]:
+    """(label, text) of the report header for the sample's task type; absent values print "/"."""
+    rows = []
+    for name in TASK_HEADERS[sample.task_type]:
+        value = getattr(sample, name)
+        if isinstance(value, dt.date):
+            value = f"{value.year}年{value.month}月{value.day}日"
+        rows.append((HEADER_LABELS[name], str(value).strip() if value else "/"))
+    return rows
 
 
 @dataclass(frozen=True)
@@ -125,6 +192,7 @@ class TestLine:
     limit_standard: str  # e.g. "GB 2762-2025", or "/"
     verdict: str
     in_cma_scope: bool = True
+    basis: str | None = None  # how the verdict was reached, e.g. 全数值比较法，简单接受规则
 
     def __post_init__(self) -> None:
         _require(self.item, "检验项目名称")
@@ -166,13 +234,16 @@ class ReportDocument:
     amendment: Amendment | None = None
     title: str = "检验报告"
     remarks: tuple[str, ...] = field(default=())
+    # The visible digital-signature block (Chinese lines: lab, signatory, certificate, time),
+    # printed in the embedded CJK font under the transparent PAdES widget.
+    signature_block: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
         if not REPORT_NUMBER_RE.match(self.report_number or ""):
             raise ReportDataError(
                 f"报告编号“{self.report_number}”无效：应为 3-64 位字母、数字或 - _ / ."
             )
-        for name in ("tests", "signatures", "remarks"):
+        for name in ("tests", "signatures", "remarks", "signature_block"):
             value = getattr(self, name)
             if isinstance(value, list):
                 object.__setattr__(self, name, tuple(value))
@@ -194,11 +265,8 @@ class ReportDocument:
         if self.cma_allowed:
             if not self.lab.cma_certificate_no:
                 raise ReportDataError("加盖 CMA 标志需要实验室的资质认定证书编号")
-            outside = [t.item for t in self.tests if not t.in_cma_scope]
-            if outside:
-                raise ReportDataError(
-                    f"以下项目不在资质认定范围内，不能加盖 CMA 标志：{'、'.join(outside)}"
-                )
+            if all(not t.in_cma_scope for t in self.tests):
+                raise ReportDataError("所有项目均不在资质认定范围内，不能加盖 CMA 标志")
         else:
             _require(self.cma_reason, "不加盖 CMA 标志的原因")
 
@@ -207,13 +275,6 @@ class ReportDocument:
         return tuple(sorted(self.signatures, key=lambda s: ROLES.index(s.role)))
 
 
-def cma_decision(
-    tests: tuple[TestLine, ...] | list[TestLine], cma_certificate_no: str | None
-) -> tuple[bool, str | None]:
-    """Whether the CMA mark may be used, and if not, why (for the signatory)."""
-    if not cma_certificate_no:
-        return False, "实验室未登记资质认定（CMA）证书编号"
-    outside = [t.item for t in tests if not t.in_cma_scope]
-    if outside:
-        return False, f"以下项目不在资质认定能力范围内：{'、'.join(outside)}"
-    return True, None
+CMA_ITEM_MARK = "▲"
+CMA_ITEM_STATEMENT = (f"标注“{CMA_ITEM_MARK}”的检验项目不在本机构资质认定（CMA）能力范围内，"
+                      "其结果仅供参考，不具有对社会的证明作用。")

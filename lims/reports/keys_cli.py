@@ -6,11 +6,14 @@ import os
 from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
 
 from lims.reports.signing import (
     PASSPHRASE_ENV,
+    PASSPHRASE_NAME,
     SigningSetupError,
     init_dev_pki,
+    init_lab_key,
     load_signer,
     read_passphrase,
 )
@@ -48,8 +51,16 @@ def keys() -> None:
     help="写入证书的实验室名称",
 )
 @click.option("--force", is_flag=True, help="覆盖已有密钥（已签名报告将无法用新 CA 验证）")
-def init_command(directory: Path | None, lab_name: str, force: bool) -> None:
+@click.option("--lab", "lab_codes", multiple=True,
+              help="为网络中的实验室（机构代码，可多次给出；all 表示全部实验室）签发各自的签名证书，"
+                   "由已有 CA 签发；与 --force 一起即轮换该实验室的密钥")
+@with_appcontext
+def init_command(directory: Path | None, lab_name: str, force: bool,
+                 lab_codes: tuple[str, ...]) -> None:
     directory = directory or configured_keys_dir()
+    if lab_codes:
+        _init_labs(directory, lab_codes, force)
+        return
     try:
         paths = init_dev_pki(directory, lab_name=lab_name, overwrite=force)
         # Prove the PKCS#12 opens with the passphrase before telling the user it is ready.
@@ -65,3 +76,24 @@ def init_command(directory: Path | None, lab_name: str, force: bool) -> None:
     else:
         click.echo(f"口令:           来自环境变量 {PASSPHRASE_ENV}")
     click.echo(f"签名证书主题:   {signer.subject}")
+
+
+def _init_labs(directory: Path, codes: tuple[str, ...], force: bool) -> None:
+    import sqlalchemy as sa
+
+    from lims.extensions import db
+    from lims.orgs.models import Organization
+
+    labs = [o for o in db.session.scalars(sa.select(Organization).order_by(Organization.code))
+            if o.is_lab]
+    wanted = labs if "all" in codes else [o for o in labs if o.code in codes]
+    unknown = sorted(set(codes) - {o.code for o in labs} - {"all"})
+    if unknown:
+        raise click.ClickException(f"未知的检验机构：{'、'.join(unknown)}")
+    for lab in wanted:
+        try:
+            path = init_lab_key(directory, lab.code, lab.name, overwrite=force)
+            signer = load_signer(path, (path.parent / PASSPHRASE_NAME).read_text().strip())
+        except SigningSetupError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"{lab.code}: {path}  主题：{signer.subject}")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from lims.printing.codes import qr_data_uri
 from lims.printing.pdf import BoxRect, base_url_for, jinja_env, render_pdf
-from lims.reports.document import ReportDocument
+from lims.reports.document import CMA_ITEM_MARK, ReportDocument, header_rows
 
 TEMPLATE = "reports/report.html"
 SIGNATURE_BOX_ID = "signature-box"
@@ -35,6 +35,8 @@ def report_html(doc: ReportDocument) -> str:
         .render(
             doc=doc,
             s=doc.sample,
+            header=header_rows(doc.sample),
+            cma_item_mark=CMA_ITEM_MARK,
             qr_uri=qr_data_uri(doc.verify_url),
             signature_box_id=SIGNATURE_BOX_ID,
             metadata_key=METADATA_KEY,

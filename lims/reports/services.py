@@ -19,6 +19,7 @@ from flask import current_app
 
 from lims.audit.context import change_reason
 from lims.core.db import utcnow
+from lims.core.localtime import format_local, zone_label
 from lims.extensions import db
 from lims.orgs.models import Organization
 from lims.reports.content import ReportContent, ReportError, build_document, report_content
@@ -87,7 +88,8 @@ def reports_of_sample(sample: Sample) -> list[TestReport]:
 def _sign_and_store(sample: Sample, content: ReportContent, user: User, *,
                     replaces: TestReport | None = None, reason: str | None = None
                     ) -> TestReport:
-    signer = lab_signer()  # fail before a number is taken if the key is not usable
+    # The testing lab's own key; fail before a number is taken if it is not usable.
+    signer = lab_signer(content.lab.code)
     revision = db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(TestReport.revision), -1))
                                  .where(TestReport.sample_id == sample.id)) + 1
     now = utcnow()
@@ -98,8 +100,12 @@ def _sign_and_store(sample: Sample, content: ReportContent, user: User, *,
     # lock is held from the first audited flush to the commit).
     number = next_report_number(content.lab.code, issued_on)
     amendment = Amendment(replaces.number, reason) if replaces is not None else None
+    block = (f"{content.lab.name} 数字签名", f"签发人：{user.display_name}",
+             f"证书：{signer.signer.signing_cert.subject.native.get('common_name', signer.subject)}",
+             f"证书序列号：{signer.serial_hex}",
+             f"签名时间：{format_local(now, '%Y-%m-%d %H:%M:%S')}（{zone_label()}）")
     document = build_document(sample, content, number=number, issued_on=issued_on,
-                              token=token, amendment=amendment)
+                              token=token, amendment=amendment, signature_block=block)
     rendered = render_report(document)
     signed = sign_pdf(rendered.pdf, signer, box=rendered.signature_box.box,
                       page_index=rendered.signature_box.page_index,
@@ -139,8 +145,8 @@ def issue_report(sample: Sample, user: User) -> TestReport:
         from lims.samples.services import transition
 
         transition(sample, SampleStatus.REPORTED, user)
-    _event(sample, user, f"签发检验报告 {report.number}"
-           + ("" if report.cma_applied else "（未加盖 CMA 标志）"))
+    # Which report was issued, with or without the CMA mark, and why.
+    _event(sample, user, f"签发检验报告 {report.number}（{report.cma_reason}）")
     db.session.execute(sa.update(ReportFailure).where(ReportFailure.sample_id == sample.id)
                        .values(resolved=True))
     db.session.flush()

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request
 
+from lims.core import localtime
 from lims.reports.signing import (
     CA_CERT_NAME,
     LAB_P12_NAME,
@@ -23,6 +24,7 @@ from lims.reports.signing import (
     PASSPHRASE_NAME,
     LabSigner,
     SigningSetupError,
+    lab_key_dir,
     load_signer,
 )
 
@@ -48,24 +50,47 @@ def signing_paths() -> tuple[Path, Path, Path]:
 _signers: dict[tuple[str, float], LabSigner] = {}
 
 
-def lab_signer() -> LabSigner:
-    """The lab's signing key, loaded once per process (loading costs a key derivation)."""
+def _fallback_allowed() -> bool:
+    value = current_app.config.get("SIGNING_FALLBACK")
+    if value is None:
+        value = os.environ.get("LIMS_SIGNING_FALLBACK", "")
+    return str(value).lower() in ("1", "true", "yes")
+
+
+def lab_signer(lab_code: str | None = None) -> LabSigner:
+    """The signing key of the lab ``lab_code`` (``<SIGNING_DIR>/<code>/lab-signing.p12``,
+    written by ``lims keys init --lab CODE``), loaded once per process (loading costs a key
+    derivation). Without a lab key the installation key signs only when ``SIGNING_FALLBACK``
+    (``LIMS_SIGNING_FALLBACK=1``) is set; otherwise the report is refused with the reason."""
+    if lab_code is not None:
+        own = lab_key_dir(_keys_dir(), lab_code)
+        if (own / LAB_P12_NAME).is_file():
+            return _load_cached(own / LAB_P12_NAME, own / PASSPHRASE_NAME, per_lab=True)
+        if not _fallback_allowed():
+            raise SigningSetupError(
+                f"实验室 {lab_code} 没有自己的签名证书（{own / LAB_P12_NAME}）；请运行 "
+                f"lims keys init --lab {lab_code}，或设置 LIMS_SIGNING_FALLBACK=1 使用安装密钥")
     p12, passphrase_file, _ca = signing_paths()
+    return _load_cached(p12, passphrase_file, per_lab=False)
+
+
+def _load_cached(p12: Path, passphrase_file: Path, *, per_lab: bool) -> LabSigner:
     try:
         key = (str(p12), p12.stat().st_mtime)
     except FileNotFoundError as exc:
         raise SigningSetupError(
             f"签名证书文件不存在：{p12}（开发环境请运行 lims keys init）") from exc
     if key not in _signers:
-        passphrase = os.environ.get(PASSPHRASE_ENV) or current_app.config.get(
-            "SIGNING_PASSPHRASE")
+        passphrase = None if per_lab else (os.environ.get(PASSPHRASE_ENV)
+                                           or current_app.config.get("SIGNING_PASSPHRASE"))
         if not passphrase:
             try:
                 passphrase = passphrase_file.read_text().strip()
             except FileNotFoundError as exc:
                 raise SigningSetupError(
                     f"未设置 {PASSPHRASE_ENV}，也未找到口令文件 {passphrase_file}") from exc
-        _signers.clear()
+        if len(_signers) > 64:
+            _signers.clear()
         _signers[key] = load_signer(p12, passphrase)
     return _signers[key]
 
@@ -78,11 +103,11 @@ def trust_roots() -> list[Path]:
 
 
 def local_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
+    return localtime.local_zone()
 
 
 def local_date(moment: dt.datetime) -> dt.date:
-    return moment.astimezone(local_zone()).date()
+    return localtime.local_date(moment)
 
 
 # Set by a background job to the host of the request that enqueued it (a worker has none).

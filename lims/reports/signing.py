@@ -34,7 +34,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko.stamp import TextStampStyle
+from pyhanko.stamp import BaseStamp, BaseStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
@@ -51,14 +51,24 @@ LAB_CERT_NAME = "lab-signing.crt.pem"
 PASSPHRASE_NAME = "lab-signing.passphrase"
 DEFAULT_FIELD_NAME = "LabSignature"
 
-# Standard-14 Courier cannot show Chinese, and embedding a CJK font at signing
-# time costs more than the whole render; the widget text is therefore ASCII,
-# and the Chinese caption is printed by the report template next to the box.
-STAMP_STYLE = TextStampStyle(
-    stamp_text="Digitally signed (PAdES)\nCert SN: %(serial)s\nTime: %(ts)s",
-    timestamp_format="%Y-%m-%d %H:%M:%S %Z",
-    border_width=1,
-)
+# The visible signature block is drawn by the report template (Chinese, in the CJK font
+# WeasyPrint embeds: lab, signatory, certificate subject and serial, local time); the
+# widget pyHanko places exactly over that box is transparent, so no non-embedded
+# standard-14 font (Courier) ever appears on a report.
+class _TransparentStamp(BaseStamp):
+    def _render_inner_content(self) -> list[bytes]:
+        return []  # nothing: the template drew the Chinese block under the widget
+
+
+@dataclass(frozen=True)
+class _TransparentStampStyle(BaseStampStyle):
+    """An appearance stream with nothing drawn (no border, no background, no font)."""
+
+    def create_stamp(self, writer, box, text_params):  # noqa: ANN001, ANN201 - pyHanko's API
+        return _TransparentStamp(writer, style=self, box=box)
+
+
+STAMP_STYLE = _TransparentStampStyle(border_width=0)
 
 
 class SigningSetupError(RuntimeError):
@@ -220,6 +230,73 @@ def init_dev_pki(
         ),
     )
     return paths
+
+
+def lab_key_dir(directory: str | os.PathLike[str], lab_code: str) -> Path:
+    """Where one lab's PKCS#12 lives: ``<keys dir>/<lab code>/``."""
+    return Path(directory) / lab_code
+
+
+def init_lab_key(
+    directory: str | os.PathLike[str],
+    lab_code: str,
+    lab_name: str,
+    *,
+    overwrite: bool = False,
+    validity_days: int = 3 * 365,
+) -> Path:
+    """A signing key and certificate for one lab of the network, issued by the network CA in
+    ``directory`` (created with :func:`init_dev_pki`); subject O=CN=the lab's name.
+
+    Written to ``<directory>/<lab code>/lab-signing.p12`` with its own generated passphrase
+    file (0600). Rotation: run again with ``overwrite`` — reports signed before stay
+    verifiable, their certificate chains to the same CA.
+    """
+    root = Path(directory)
+    ca_cert_path, ca_key_path = root / CA_CERT_NAME, root / CA_KEY_NAME
+    if not ca_cert_path.is_file() or not ca_key_path.is_file():
+        raise SigningSetupError(f"未找到网络 CA（{ca_cert_path}），请先运行 lims keys init")
+    target = lab_key_dir(root, lab_code)
+    if (target / LAB_P12_NAME).exists() and not overwrite:
+        raise SigningSetupError(f"实验室 {lab_code} 的签名证书已存在：{target / LAB_P12_NAME}；"
+                                "轮换请使用 --force（旧报告仍可验证）")
+    ca_secret = read_passphrase(root).encode()
+    ca_cert = x509.load_pem_x509_certificate(ca_cert_path.read_bytes())
+    ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=ca_secret)
+    target.mkdir(parents=True, exist_ok=True)
+    passphrase = secrets.token_urlsafe(24)
+    now = dt.datetime.now(dt.UTC)
+    lab_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    lab_cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(f"{lab_name} 检验报告签名", lab_name))
+        .issuer_name(ca_cert.subject)
+        .public_key(lab_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=validity_days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(digital_signature=True, content_commitment=True,
+                          key_encipherment=False, data_encipherment=False, key_agreement=False,
+                          key_cert_sign=False, crl_sign=False, encipher_only=False,
+                          decipher_only=False),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(lab_key.public_key()), False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    (target / LAB_CERT_NAME).write_bytes(lab_cert.public_bytes(serialization.Encoding.PEM))
+    _write_private(target / PASSPHRASE_NAME, (passphrase + "\n").encode())
+    _write_private(
+        target / LAB_P12_NAME,
+        pkcs12.serialize_key_and_certificates(
+            name=lab_code.encode(), key=lab_key, cert=lab_cert, cas=[ca_cert],
+            encryption_algorithm=serialization.BestAvailableEncryption(passphrase.encode())),
+    )
+    return target / LAB_P12_NAME
 
 
 def read_passphrase(directory: str | os.PathLike[str] = DEFAULT_KEYS_DIR) -> str:

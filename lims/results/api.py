@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import sqlalchemy as sa
 from flask import jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
@@ -22,10 +23,13 @@ from lims.results.models import TestResult
 from lims.results.schemas import (
     AssignedOut,
     AssignedQuery,
+    MethodSwitchIn,
     ResultInputsIn,
     ResultOut,
     SendBackIn,
     SignIn,
+    SignManyIn,
+    SignManyOut,
     SignOut,
     StaleOut,
 )
@@ -63,7 +67,13 @@ def result_json(result: TestResult) -> dict:
         "unit": result.unit, "detected": result.detected, "lod": _dec(result.lod),
         "loq": _dec(result.loq), "limit": result.limit_text,
         "limit_standard": result.limit_standard, "verdict": result.verdict,
-        "verdict_reason": result.verdict_reason, "status": result.status.value,
+        "verdict_reason": result.verdict_reason, "comparison": result.comparison,
+        "decision_rule": result.decision_rule, "detection": result.detection,
+        "display": services.result_display(result), "lod_source": result.lod_source,
+        "limit_clause": result.limit_clause, "limit_verified": result.limit_verified,
+        "limit_pending": services.limit_pending(result),
+        "method_standard": result.method_standard, "method_reason": result.method_reason,
+        "status": result.status.value,
         "status_reason": result.status_reason, "tested_by": result.tested_by.username,
         "tested_on": result.tested_on.isoformat(),
         "worksheet": result.worksheet.number if result.worksheet else None,
@@ -72,9 +82,10 @@ def result_json(result: TestResult) -> dict:
     }
 
 
-def _method_json(test: SampleTest) -> tuple[dict | None, str | None]:
+def _method_json(test: SampleTest, result: TestResult | None = None
+                 ) -> tuple[dict | None, str | None]:
     try:
-        method = services.method_for(test)
+        method = services.method_for(test, result.method_key if result else None)
     except services.ResultError as exc:
         return None, exc.message
     return {"code": method.code, "standard": method.standard.designation,
@@ -131,8 +142,10 @@ def assigned():
     except services.ResultError as exc:
         raise _refuse(exc) from None
     out = []
+    with services.primed_capabilities(page.tests):
+        methods = {t.id: _method_json(t, page.results.get(t.id)) for t in page.tests}
     for test in page.tests:
-        method, error = _method_json(test)
+        method, error = methods[test.id]
         result = page.results.get(test.id)
         out.append({"test_id": test.id, "sample": test.sample.number,
                     "food": test.sample.food_name, "item": test.test_item.name_zh,
@@ -183,6 +196,24 @@ def enter(test_id: int):
     return jsonify(result_json(result)), 201 if created else 200
 
 
+@api_bp.post("/results/tests/<int:test_id>/method")
+@api_login_required(Permission.ENTER_RESULT)
+@documented("Compute a test by another method the lab declares and the rules allow",
+            request=MethodSwitchIn, responses={200: ResultOut, 409: StaleOut, **_ERRORS},
+            tags=("results",),
+            description="The reason is kept with the result and in the audit trail; values "
+                        "computed by the former method are cleared, its signatures invalidated.")
+def switch_method(test_id: int):
+    body = _body(MethodSwitchIn)
+    test = _get(SampleTest, test_id)
+    if test is None or test.lab_org_id != current_user.org_id:
+        raise ApiError(f"未找到检验项目 {test_id}", 404)
+    with _applied():
+        result = services.switch_method(test, current_user, body.method, body.reason,
+                                        expected_version=body.version)
+    return jsonify(result_json(result))
+
+
 @api_bp.get("/results/<int:result_id>")
 @api_login_required(Permission.VIEW)
 @documented("One result with its inputs, verdict and signatures",
@@ -211,6 +242,36 @@ def sign(result_id: int):
     return jsonify({"signature": signature_json(signature, True),
                     "result": result_json(result),
                     "sample_status": result.sample_test.sample.status.value}), 201
+
+
+@api_bp.post("/results/samples/<number>/sign")
+@api_login_required()
+@documented("Sign several results of a sample with one password entry",
+            request=SignManyIn, responses={201: SignManyOut, 409: StaleOut, **_ERRORS},
+            tags=("results",),
+            description="Each result gets its own signature bound to its own record hash "
+                        "(21 CFR 11.200(a)(1)(i)); all or nothing: one result that may not "
+                        "be signed, or a wrong password, signs none.")
+def sign_sample(number: str):
+    from lims.samples.models import Sample
+    from lims.samples.services import can_view
+
+    body = _body(SignManyIn)
+    sample = db.session.scalar(sa.select(Sample).where(Sample.number == number[:60]))
+    if sample is None or not can_view(current_user, sample):
+        raise ApiError(f"未找到样品 {number}", 404)
+    by_id = {r.id: r for r in services.sample_results_for_signing(sample, current_user)}
+    missing = [i for i in body.results if i not in by_id]
+    if missing:
+        raise ApiError(f"样品 {number} 没有本实验室的结果 {missing[0]}", 404)
+    versions = {int(k): v for k, v in body.versions.items() if k.isdigit()}
+    with _applied():
+        signatures = services.sign_many([by_id[i] for i in body.results], current_user,
+                                        body.meaning, body.password, versions=versions,
+                                        confirmed_limits=body.confirm_limits)
+    return jsonify({"signatures": [signature_json(s, True) for s in signatures],
+                    "results": [result_json(by_id[i]) for i in dict.fromkeys(body.results)],
+                    "sample_status": sample.status.value}), 201
 
 
 @api_bp.post("/results/<int:result_id>/send-back")

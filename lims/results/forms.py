@@ -27,6 +27,15 @@ class SignForm(FlaskForm):
     next = HiddenField()
 
 
+class MethodForm(FlaskForm):
+    """Switch to another method the lab declares (``method`` is the method code)."""
+
+    method = StringField(_l("Method"), validators=[DataRequired()])
+    reason = TextAreaField(_l("Reason for the method change"), validators=[DataRequired()])
+    version = IntegerField(validators=[Optional()])
+    next = HiddenField()
+
+
 class SendBackForm(FlaskForm):
     version = IntegerField(validators=[Optional()])
     reason = TextAreaField(_l("Reason for sending back"), validators=[DataRequired()])

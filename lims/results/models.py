@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lims.audit.models import Audited
+from lims.capabilities.models import LabCapability
 from lims.core.db import DecimalString, TimestampMixin, UTCDateTime, utcnow, value_enum
 from lims.extensions import db
 from lims.instruments.models import InstrumentReading
@@ -40,6 +41,12 @@ class Verdict(enum.StrEnum):
     PASS = "pass"
     FAIL = "fail"
     NOT_JUDGED = "not_judged"
+
+
+class Detection(enum.StrEnum):
+    DETECTED = "detected"
+    NOT_DETECTED = "not_detected"  # below the LOD: 未检出, never a number
+    BELOW_LOQ = "below_loq"        # between LOD and LOQ: reported <LOQ
 
 
 class Worksheet(Audited, TimestampMixin, db.Model):
@@ -83,6 +90,20 @@ class TestResult(Audited, TimestampMixin, db.Model):
     limit_standard: Mapped[str | None] = mapped_column(sa.String(120))
     verdict: Mapped[str] = mapped_column(sa.String(16), default=Verdict.NOT_JUDGED.value)
     verdict_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    # How the verdict was reached (GB/T 8170 §4.3 comparison, ISO/IEC 17025 §7.1.3 rule);
+    # None when no verdict was given.
+    comparison: Mapped[str | None] = mapped_column(sa.String(16))
+    decision_rule: Mapped[str | None] = mapped_column(sa.String(16))
+    # detected | not_detected (below LOD: 未检出) | below_loq (between LOD and LOQ)
+    detection: Mapped[str] = mapped_column(sa.String(16), default="detected")
+    lod_source: Mapped[str | None] = mapped_column(sa.String(16))  # capability | method
+    limit_clause: Mapped[str | None] = mapped_column(sa.String(120))
+    limit_verified: Mapped[str | None] = mapped_column(sa.String(10))  # yes | no | secondary
+    # The method actually used: its standard as printed, the lab capability it came from,
+    # and why the technician switched away from the declared one (None: not switched).
+    method_standard: Mapped[str | None] = mapped_column(sa.String(160))
+    capability_id: Mapped[int | None] = mapped_column(sa.ForeignKey("lab_capability.id"))
+    method_reason: Mapped[str | None] = mapped_column(sa.Text)
     status: Mapped[ResultStatus] = mapped_column(value_enum(ResultStatus), default=ResultStatus.DRAFT,
                                                  index=True)
     status_reason: Mapped[str | None] = mapped_column(sa.Text)  # last send-back / change reason
@@ -97,6 +118,7 @@ class TestResult(Audited, TimestampMixin, db.Model):
     worksheet: Mapped[Worksheet | None] = relationship(back_populates="results")
     tested_by: Mapped[User] = relationship()
     reading: Mapped[InstrumentReading | None] = relationship()
+    capability: Mapped[LabCapability | None] = relationship()
     signatures: Mapped[list[ResultSignature]] = relationship(back_populates="result",
                                                              order_by="ResultSignature.id")
 
@@ -115,6 +137,8 @@ class ResultSignature(Audited, db.Model):
     record_hash: Mapped[str] = mapped_column(sa.String(64))
     invalidated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     invalidated_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # the signatory confirmed an unverified limit (限量待核) against the standard
+    limit_confirmed: Mapped[bool] = mapped_column(sa.Boolean, default=False)
 
     result: Mapped[TestResult] = relationship(back_populates="signatures")
     user: Mapped[User] = relationship()

@@ -8,6 +8,7 @@ import binascii
 import datetime as dt
 import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -15,8 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from lims.capabilities.models import LabCapability
 from lims.core.db import UTCDateTime, utcnow
 from lims.extensions import db
+from lims.instruments.services import local_date
+from lims.limits.rounding import format_decimal
 from lims.methods.loader import find_methods, load_methods
 from lims.methods.method import Method
 from lims.results.errors import (
@@ -27,6 +31,7 @@ from lims.results.errors import (
 )
 from lims.results.models import (
     SIGNATURE_ORDER,
+    Detection,
     ResultChange,
     ResultSignature,
     ResultStatus,
@@ -183,9 +188,139 @@ def lab_worksheets(user: User, limit: int = 100) -> list[Worksheet]:
         .order_by(Worksheet.id.desc()).limit(limit)))
 
 
+def normalised_standard(standard: str | None) -> str | None:
+    """"GB 23200.8-2016 第一法" → "GB 23200.8" (None for no standard)."""
+    return _number(standard)
+
+
+def _number(standard: str | None) -> str | None:
+    from lims.methods.loader import normalise_standard_number
+
+    if not standard or not standard.strip():
+        return None
+    return normalise_standard_number(standard)[0]
+
+
+def _methods_of(standard: str, analyte_key: str) -> list[Method]:
+    return [m for m in find_methods(standard) if not m.analytes or analyte_key in m.analyte_keys]
+
+
+def rules_allow(test: SampleTest, standard: str) -> bool:
+    """The sampling rules (the item's method standards, or the test's own) list this method."""
+    allowed = {_number(s) for s in (test.test_item.method_standards or "").split("|") if s}
+    allowed.add(_number(test.method_standard))
+    return _number(standard) in allowed - {None}
+
+
+_CAPABILITIES = "lims.results.capabilities"  # session.info: primed look-ups of a page
+
+
+def _covering(test: SampleTest, found: list[LabCapability], scopes: set[str]
+              ) -> list[LabCapability]:
+    from lims.capabilities.services import matches
+
+    item, today = test.test_item, local_date()
+    mine = [c for c in found if c.org_id == test.lab_org_id and (
+        c.test_item_id == item.id or (c.test_item_id is None
+                                      and c.analyte_key == item.analyte_key))]
+    return sorted((c for c in mine if matches(c, item, scopes, today)),
+                  key=lambda c: (c.test_item_id is None, c.id))
+
+
+def lab_capabilities(test: SampleTest) -> list[LabCapability]:
+    """The testing lab's capabilities that cover this test today, item-specific first."""
+    from lims.capabilities.services import scope_codes
+
+    if test.lab_org_id is None:
+        return []
+    primed = db.session.info.get(_CAPABILITIES)
+    if primed is not None and test.id in primed:
+        return primed[test.id]
+    item = test.test_item
+    found = list(db.session.scalars(sa.select(LabCapability).where(
+        LabCapability.org_id == test.lab_org_id,
+        sa.or_(LabCapability.test_item_id == item.id,
+               sa.and_(LabCapability.test_item_id.is_(None),
+                       LabCapability.analyte_key == item.analyte_key)))))
+    return _covering(test, found, scope_codes(item))
+
+
+@contextmanager
+def primed_capabilities(tests: list[SampleTest]):
+    """Within the block, :func:`lab_capabilities` of these tests needs no query: one query
+    for every capability of their labs and items (a page of N tests, not N look-ups)."""
+    from lims.capabilities.services import scope_codes
+
+    tests = [t for t in tests if t.lab_org_id is not None]
+    found = list(db.session.scalars(sa.select(LabCapability).where(
+        LabCapability.org_id.in_({t.lab_org_id for t in tests}),
+        sa.or_(LabCapability.test_item_id.in_({t.test_item_id for t in tests}),
+               sa.and_(LabCapability.test_item_id.is_(None),
+                       LabCapability.analyte_key.in_({t.test_item.analyte_key
+                                                      for t in tests})))))) if tests else []
+    scopes: dict[int, set[str]] = {}
+    primed = {}
+    for test in tests:
+        sub = test.test_item.subcategory_id
+        if sub not in scopes:
+            scopes[sub] = scope_codes(test.test_item)
+        primed[test.id] = _covering(test, found, scopes[sub])
+    db.session.info[_CAPABILITIES] = primed
+    try:
+        yield
+    finally:
+        db.session.info.pop(_CAPABILITIES, None)
+
+
+@dataclass(frozen=True)
+class MethodChoice:
+    """A method the technician may use for a test: the lab declares it (its capability)
+    and the rules allow it."""
+
+    method: Method
+    capability: LabCapability | None
+
+    @property
+    def label(self) -> str:
+        return method_label(self.method)
+
+
+def method_label(method: Method) -> str:
+    """The method as a report prints it: standard designation and part (第一法…)."""
+    return f"{method.standard.designation} {method.part}".strip()
+
+
+def method_choices(test: SampleTest) -> list[MethodChoice]:
+    """Every method the testing lab declares for this test and the rules allow, the declared
+    (routed) capability's method first."""
+    key = test.test_item.analyte_key
+    choices: list[MethodChoice] = []
+    seen: set[str] = set()
+    for capability in lab_capabilities(test):
+        if not rules_allow(test, capability.method_standard):
+            continue
+        for method in _methods_of(capability.method_standard, key):
+            if method.code not in seen:
+                seen.add(method.code)
+                choices.append(MethodChoice(method, capability))
+    return choices
+
+
+def capability_for(test: SampleTest, method: Method) -> LabCapability | None:
+    """The lab's capability whose method standard is this method's (None: not declared)."""
+    for capability in lab_capabilities(test):
+        if _number(capability.method_standard) == method.standard.number:
+            return capability
+    return None
+
+
 def method_for(test: SampleTest, method_key: str | None = None) -> Method:
-    """The method for the test: ``method_key`` if given, else the test's method standard,
-    else the other method standards the sampling rules list for the item."""
+    """The method a test is computed by: ``method_key`` (the one stored on the result) if
+    given, else the method of the lab's declared capability (the one routing chose).
+
+    A lab that declares no capability for the test (a test added by hand) is computed by
+    the test's own method standard; never silently by another standard than the one shown.
+    """
     item = test.test_item
     if method_key:
         method = load_methods().get(method_key)
@@ -194,16 +329,55 @@ def method_for(test: SampleTest, method_key: str | None = None) -> Method:
         if method.analytes and item.analyte_key not in method.analyte_keys:
             raise ResultError(f"方法 {method_key} 不测定 {item.name_zh}", "method")
         return method
-    standards = [test.method_standard] if test.method_standard else []
-    standards += [s for s in (item.method_standards or "").split("|")
-                  if s and s not in standards]
-    for standard in standards:
-        for method in find_methods(standard):
-            if item.analyte_key in method.analyte_keys:
-                return method
-    shown = "、".join(standards) or "（无）"
-    raise ResultError(f"检验项目“{item.name_zh}”的方法标准 {shown} 没有方法文件，无法计算结果",
-                      "method")
+    declared = lab_capabilities(test)
+    standard = declared[0].method_standard if declared else test.method_standard
+    if standard:
+        found = _methods_of(standard, item.analyte_key)
+        if found:
+            return found[0]
+        if find_methods(standard):
+            raise ResultError(f"本实验室声明的方法 {standard} 不测定“{item.name_zh}”，"
+                              "不能用其他方法代替；请核对能力声明或改派", "method")
+    others = [c.label for c in method_choices(test)]
+    hint = (f"；可改用本实验室声明且细则允许的方法（须填写原因）：{'、'.join(others)}"
+            if others else "")
+    where = "本实验室声明的方法" if declared else "检验项目的方法标准"
+    raise ResultError(f"“{item.name_zh}”{where} {standard or '（无）'} 没有方法文件，"
+                      f"无法按该方法计算结果{hint}", "method")
+
+
+def result_display(result: TestResult) -> str:
+    """The result as pages and reports print it: 未检出 with its limit, <LOQ, or the
+    rounded value with its unit; a value below the LOD is never printed as a number."""
+    unit = f" {result.unit}" if result.unit else ""
+    if result.value is None and result.detection == Detection.DETECTED.value:
+        return ""
+    if result.detection == Detection.NOT_DETECTED.value or not result.detected:
+        if result.lod is not None:
+            return f"未检出（检出限 {format_decimal(result.lod)}{unit}）"
+        if result.loq is not None:
+            return f"未检出（定量限 {format_decimal(result.loq)}{unit}）"
+        return "未检出"
+    if result.detection == Detection.BELOW_LOQ.value:
+        if result.reported_value.startswith("<"):
+            return f"{result.reported_value}{unit}（检出，低于定量限）"
+        loq = f"{format_decimal(result.loq)}{unit}" if result.loq is not None else ""
+        return f"{result.reported_value}{unit}（低于定量限 {loq}，估计值）"
+    return f"{result.reported_value}{unit}"
+
+
+def verdict_basis_zh(result: TestResult) -> str:
+    """How the verdict was reached: the GB/T 8170 comparison and the decision rule."""
+    from lims.limits.judgement import COMPARISON_ZH, RULE_ZH
+
+    parts = [COMPARISON_ZH.get(result.comparison or "", ""),
+             RULE_ZH.get(result.decision_rule or "", "")]
+    return "，".join(p for p in parts if p)
+
+
+def limit_pending(result: TestResult) -> bool:
+    """限量待核: the verdict rests on a limit row not checked against the standard's text."""
+    return bool(result.limit_text) and result.limit_verified not in (None, "yes")
 
 
 def can_view(user: User, result: TestResult) -> bool:
@@ -223,7 +397,23 @@ def record_content(result: TestResult) -> dict:
         "reported_value": result.reported_value,
         "unit": result.unit,
         "verdict": result.verdict,
+        **_judgement_content(result),
     }
+
+
+def _judgement_content(result: TestResult) -> dict:
+    """What the signature also vouches for since the verdict records how it was reached
+    (left out while empty, so that a signature given before keeps its hash)."""
+    extra = {"comparison": result.comparison, "decision_rule": result.decision_rule,
+             "detection": (None if result.detection in (None, Detection.DETECTED.value)
+                           else result.detection),
+             "lod_source": result.lod_source,
+             "method_standard": result.method_standard, "limit": result.limit_text,
+             "limit_standard": result.limit_standard, "limit_verified": result.limit_verified}
+    if result.lod_source is not None:  # the limits used, recorded since this field exists
+        extra["lod"] = None if result.lod is None else format(result.lod, "f")
+        extra["loq"] = None if result.loq is None else format(result.loq, "f")
+    return {k: v for k, v in extra.items() if v is not None}
 
 
 def record_hash(result: TestResult) -> str:

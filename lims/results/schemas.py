@@ -54,6 +54,32 @@ class SignIn(BaseModel):
                                 description="the version the signer saw; refused if older")
 
 
+class MethodSwitchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    method: Annotated[str, Field(min_length=1, max_length=120,
+                                 description="method code, one the lab declares and the "
+                                             "rules allow")]
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1,
+                                description="the result's version, when it has one")
+
+
+class SignManyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    meaning: Literal["submitted", "reviewed", "approved"]
+    password: Annotated[str, Field(min_length=1, max_length=200)]
+    results: Annotated[list[Annotated[int, Field(ge=1, le=2**31 - 1)]],
+                       Field(min_length=1, max_length=500,
+                             description="ids of the sample's results to sign")]
+    versions: dict[str, Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
+        default_factory=dict, description="{result id: the version the signer saw}")
+    confirm_limits: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
+        default_factory=list, description="results whose unverified limit (限量待核) the "
+                                          "signatory checked against the standard")
+
+
 class SendBackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -96,6 +122,16 @@ class ResultOut(BaseModel):
     limit_standard: str | None
     verdict: Literal["pass", "fail", "not_judged"]
     verdict_reason: str
+    comparison: Literal["full", "rounded"] | None
+    decision_rule: Literal["simple", "guarded", "non-binary"] | None
+    detection: Literal["detected", "not_detected", "below_loq"]
+    display: str
+    lod_source: Literal["capability", "method"] | None
+    limit_clause: str | None
+    limit_verified: str | None
+    limit_pending: bool
+    method_standard: str | None
+    method_reason: str | None
     status: Literal["draft", "submitted", "reviewed", "approved"]
     status_reason: str | None
     tested_by: str
@@ -147,6 +183,12 @@ class AssignedQuery(BaseModel):
 class SignOut(BaseModel):
     signature: SignatureOut
     result: ResultOut
+    sample_status: str
+
+
+class SignManyOut(BaseModel):
+    signatures: list[SignatureOut]
+    results: list[ResultOut]
     sample_status: str
 
 

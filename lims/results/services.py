@@ -15,7 +15,15 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from lims.extensions import db
-from lims.results.entry import Preview, compute, create_worksheet, enter_result, preview
+from lims.results.entry import (
+    Preview,
+    computation_steps,
+    compute,
+    create_worksheet,
+    enter_result,
+    preview,
+    switch_method,
+)
 from lims.results.errors import (
     PasswordRefused,
     ResultError,
@@ -23,6 +31,7 @@ from lims.results.errors import (
     ResultNotFound,
     StaleResult,
 )
+from lims.results.models import TestResult
 from lims.results.records import (
     ASSIGNED_PAGE_MAX,
     ASSIGNED_PAGE_SIZE,
@@ -36,21 +45,29 @@ from lims.results.records import (
     assigned_page,
     assigned_tests,
     can_view,
+    capability_for,
     flush_or_stale,
     history,
+    lab_capabilities,
     lab_worksheets,
+    limit_pending,
+    method_choices,
     method_for,
+    method_label,
+    primed_capabilities,
     queue,
     record_content,
     record_hash,
+    result_display,
     result_for_test,
     results_by_test,
     results_for_sample,
     sample_ready_for_report,
     valid_signatures,
+    verdict_basis_zh,
 )
 from lims.results.signals import sample_approved
-from lims.results.signing import send_back, sign
+from lims.results.signing import send_back, sign, sign_many
 from lims.samples.models import Sample
 from lims.users.models import User
 
@@ -62,9 +79,20 @@ __all__ = [
     "enter_result", "flush_or_stale", "history", "lab_worksheets", "method_for", "preview",
     "queue", "record_content", "record_hash", "result_for_test", "results_for_sample",
     "sample_ready_for_report", "send_back", "sign", "valid_signatures",
+    "capability_for", "limit_pending", "method_choices", "method_label", "primed_capabilities",
+    "result_display", "verdict_basis_zh", "switch_method", "lab_capabilities", "sign_many",
+    "computation_steps", "sample_results_for_signing",
 ]
 
 log = logging.getLogger(__name__)
+
+
+def sample_results_for_signing(sample: Sample, user: User) -> list[TestResult]:
+    """Every result of the sample (or of its sub-samples) tested in the user's lab."""
+    carriers = sample.children or [sample]
+    tests = [t for c in carriers for t in c.active_tests if t.lab_org_id == user.org_id]
+    by_test = results_by_test(tests)
+    return [by_test[t.id] for t in tests if t.id in by_test]
 
 
 def commit() -> None:

@@ -15,7 +15,7 @@ from lims.extensions import db
 from lims.instruments.models import Instrument, InstrumentKind
 from lims.instruments.services import calibration_status
 from lims.results import services
-from lims.results.forms import EntryForm, SendBackForm, SignForm, WorksheetForm
+from lims.results.forms import EntryForm, MethodForm, SendBackForm, SignForm, WorksheetForm
 from lims.results.models import ResultStatus, SignatureMeaning, TestResult, Worksheet
 from lims.samples.lifecycle import TransitionError
 from lims.users.roles import Permission
@@ -26,7 +26,10 @@ bp = Blueprint("results", __name__, url_prefix="/results")
 @bp.app_context_processor
 def _labels():
     return {"result_status_zh": services.STATUS_LABEL_ZH, "verdict_zh": services.VERDICT_ZH,
-            "meaning_zh": services.MEANING_ZH, "sample_results": _sample_results}
+            "meaning_zh": services.MEANING_ZH, "sample_results": _sample_results,
+            "result_display": services.result_display,
+            "verdict_basis_zh": services.verdict_basis_zh,
+            "limit_pending": services.limit_pending}
 
 
 def _sample_results(sample) -> list[TestResult]:
@@ -70,7 +73,10 @@ def _entries(results: list[TestResult]) -> list[dict]:
             method, error = services.method_for(result.sample_test, result.method_key), None
         except services.ResultError as exc:
             method, error = None, exc.message
+        choices = [c for c in services.method_choices(result.sample_test)
+                   if c.method.code != result.method_key]
         rows.append({"result": result, "method": method, "method_error": error,
+                     "choices": choices,
                      "inputs": json.loads(result.inputs_json or "{}"),
                      "signatures": services.valid_signatures(result)})
     return rows
@@ -128,7 +134,7 @@ def _render_sheet(sheet: Worksheet, *, errors: dict | None = None, typed: dict |
     return render_template(
         "results/worksheet.html", sheet=sheet, entries=_entries(sheet.results),
         balances=_balances(), entry_form=EntryForm(), sign_form=SignForm(),
-        errors=errors or {}, typed=typed or {},
+        errors=errors or {}, typed=typed or {}, method_form=MethodForm(),
         can_enter=current_user.can(Permission.ENTER_RESULT)), status
 
 
@@ -176,6 +182,27 @@ def save(result_id: int):
     return redirect(url_for("results.detail", result_id=result.id))
 
 
+@bp.post("/<int:result_id>/method")
+@require(Permission.ENTER_RESULT)
+def switch_method(result_id: int):
+    """Compute the test by another method the lab declares, with the reason."""
+    result = _own_result_or_404(result_id)
+    form = MethodForm()
+    if not form.csrf_token.validate(form):
+        abort(400)
+    back = _safe_next(form.next.data, url_for("results.detail", result_id=result.id))
+    try:
+        services.switch_method(result.sample_test, current_user, form.method.data or "",
+                               form.reason.data or "", expected_version=form.version.data)
+        services.commit()
+    except (services.ResultError, TransitionError) as exc:
+        db.session.rollback()
+        flash(getattr(exc, "message", str(exc)), "error")
+        return redirect(back)
+    flash(_("Method changed: %(method)s", method=result.method_standard), "success")
+    return redirect(back)
+
+
 @bp.post("/<int:result_id>/preview")
 @require(Permission.ENTER_RESULT)
 def preview(result_id: int):
@@ -195,6 +222,11 @@ def preview(result_id: int):
                     "lod": None if shown.lod is None else format(shown.lod, "f"),
                     "verdict": shown.verdict, "verdict_zh": services.VERDICT_ZH[shown.verdict],
                     "verdict_reason": shown.verdict_reason, "limit": shown.limit_text,
+                    "limit_standard": shown.limit_standard,
+                    "limit_verified": shown.limit_verified, "detection": shown.detection,
+                    "loq": None if shown.loq is None else format(shown.loq, "f"),
+                    "comparison": shown.comparison, "decision_rule": shown.decision_rule,
+                    "basis_zh": services.verdict_basis_zh(shown),
                     "steps": list(shown.steps)})
 
 
@@ -203,7 +235,7 @@ def _render_result(result: TestResult, status: int = 200):
         "results/detail.html", result=result, entry=_entries([result])[0],
         changes=[(c, json.loads(c.old_json or "{}"), json.loads(c.new_json or "{}"))
                  for c in services.history(result)], record_hash=services.record_hash(result),
-        sign_form=SignForm(), send_back_form=SendBackForm(),
+        sign_form=SignForm(), send_back_form=SendBackForm(), method_form=MethodForm(),
         can_act=result.sample_test.lab_org_id == current_user.org_id), status
 
 
@@ -225,7 +257,8 @@ def sign(result_id: int):
         abort(400)
     try:
         services.sign(result, current_user, form.meaning.data or "", form.password.data or "",
-                      expected_version=form.version.data)
+                      expected_version=form.version.data,
+                      confirm_limit=request.form.get("confirm_limit") == "1")
         services.commit()
     except services.PasswordRefused as exc:
         db.session.commit()  # the failed attempt counts toward the lockout
@@ -263,6 +296,100 @@ def send_back(result_id: int):
                               getattr(exc, "status", 422))
     flash(_("Result sent back to the technician."), "success")
     return redirect(_safe_next(form.next.data, url_for("results.detail", result_id=result.id)))
+
+
+_STEP_BEFORE = {SignatureMeaning.SUBMITTED: ResultStatus.DRAFT,
+                SignatureMeaning.REVIEWED: ResultStatus.SUBMITTED,
+                SignatureMeaning.APPROVED: ResultStatus.REVIEWED}
+
+
+def _default_meaning() -> SignatureMeaning:
+    if current_user.can(Permission.APPROVE_REPORT):
+        return SignatureMeaning.APPROVED
+    if current_user.can(Permission.REVIEW_RESULT):
+        return SignatureMeaning.REVIEWED
+    return SignatureMeaning.SUBMITTED
+
+
+def _sample_or_404(number: str):
+    from lims.samples.models import Sample
+    from lims.samples.services import can_view
+
+    sample = db.session.scalar(sa.select(Sample).where(Sample.number == number))
+    if sample is None or not can_view(current_user, sample):
+        abort(404)
+    return sample
+
+
+def _render_sample_signing(sample, meaning: SignatureMeaning, results: list[TestResult],
+                           status: int = 200, checked: set[int] | None = None):
+    from lims.instruments.models import InstrumentReading
+    from lims.results.cma import result_cma, sample_cma
+
+    entries = _entries(results)
+    ids = {int(v["reading_id"]) for e in entries for v in e["inputs"].values()
+           if str(v.get("reading_id") or "").isdigit()}
+    readings = {r.id: r for r in db.session.scalars(
+        sa.select(InstrumentReading).where(InstrumentReading.id.in_(ids)))} if ids else {}
+    before = _STEP_BEFORE[meaning]
+    for entry in entries:
+        result = entry["result"]
+        entry["steps"], entry["steps_error"] = services.computation_steps(result)
+        entry["signable"] = result.status == before and result.value is not None
+        entry["cma"] = result_cma(result)
+    labs = {r.sample_test.lab for r in results}
+    lab = labs.pop() if len(labs) == 1 else None
+    cma = sample_cma(results, lab.cma_certificate if lab else None) \
+        if meaning == SignatureMeaning.APPROVED else None
+    return render_template(
+        "results/sign_sample.html", sample=sample, meaning=meaning, entries=entries,
+        readings=readings, cma=cma, sign_form=SignForm(), checked=checked,
+        signable=sum(e["signable"] for e in entries)), status
+
+
+@bp.route("/samples/<number>/sign", methods=["GET", "POST"])
+@login_required
+def sign_sample(number: str):
+    """Every result of a sample on one page (inputs, steps, raw frames, verdict, limit and
+    its source), signed all or some with one password entry."""
+    sample = _sample_or_404(number)
+    try:
+        meaning = SignatureMeaning(request.values.get("meaning") or _default_meaning())
+    except ValueError:
+        abort(400)
+    results = services.sample_results_for_signing(sample, current_user)
+    if not results:
+        abort(404)
+    if request.method == "GET":
+        return _render_sample_signing(sample, meaning, results)
+    form = SignForm()
+    if not form.csrf_token.validate(form):
+        abort(400)
+    by_id = {r.id: r for r in results}
+    chosen_ids = [int(i) for i in request.form.getlist("result") if i.isdigit()]
+    chosen = [by_id[i] for i in chosen_ids if i in by_id]
+    versions = {i: int(v) for i in chosen_ids
+                if (v := request.form.get(f"version_{i}", "")).isdigit()}
+    confirmed = [int(i) for i in request.form.getlist("confirm_limit") if i.isdigit()]
+    try:
+        signed = services.sign_many(chosen, current_user, meaning.value,
+                                    request.form.get("password", ""), versions=versions,
+                                    confirmed_limits=confirmed)
+        services.commit()
+    except services.PasswordRefused as exc:
+        db.session.commit()  # the failed attempt counts toward the lockout
+        flash(exc.message, "error")
+        return _render_sample_signing(sample, meaning, results, exc.status, set(chosen_ids))
+    except (services.ResultError, TransitionError) as exc:
+        db.session.rollback()
+        flash(getattr(exc, "message", str(exc)), "error")
+        results = services.sample_results_for_signing(sample, current_user)
+        return _render_sample_signing(sample, meaning, results, getattr(exc, "status", 422),
+                                      set(chosen_ids))
+    flash(_("Signed (%(meaning)s): %(count)s results, each bound to its own record hash.",
+            meaning=services.MEANING_ZH[meaning], count=len(signed)), "success")
+    return redirect(url_for("results.sign_sample", number=sample.number,
+                            meaning=meaning.value))
 
 
 def _queue(status: ResultStatus, meaning: SignatureMeaning, title: str):

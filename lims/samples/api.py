@@ -28,10 +28,14 @@ from lims.samples.api_schemas import (
 from lims.samples.lifecycle import SampleStatus, TransitionError
 from lims.samples.listing import SampleFilters, list_samples
 from lims.samples.models import Sample
-from lims.samples.receipt import ReceiptError, ReceiptInput
+from lims.samples.receipt import ReceiptError, receipt_input
 from lims.users.roles import Permission
 
-_RECEIPT_FIELDS = set(ReceiptInput.__dataclass_fields__)
+# The sampling form's text fields, as recorded at receipt (output of the full sample).
+SAMPLING_FORM_FIELDS = ("task_source", "sampling_form_no", "customer_name", "customer_address",
+                        "business_licence", "business_address", "sampling_place", "sampler",
+                        "sampling_base", "producer", "producer_address", "specification",
+                        "batch_number")
 
 
 def sample_json(sample: Sample, *, full: bool = True) -> dict:
@@ -51,6 +55,8 @@ def sample_json(sample: Sample, *, full: bool = True) -> dict:
         data.update(
             quantity=f"{sample.quantity} {sample.quantity_unit}",
             condition_ok=sample.condition_ok, condition_notes=sample.condition_notes,
+            condition_description=sample.condition_description,
+            **{name: getattr(sample, name) for name in SAMPLING_FORM_FIELDS},
             sub_samples=[c.number for c in sample.children],
             tests=[{"id": t.id, "item_code": t.test_item.code, "item": t.test_item.name_zh,
                     "basis_standard": t.basis_standard, "method_standard": t.method_standard,
@@ -85,14 +91,8 @@ def _visible(number: str, *, options: tuple = ()) -> Sample:
            responses={201: SampleOut, 403: ErrorModel, 422: ErrorModel}, tags=("samples",))
 def create_sample():
     body = _json_body()
-    unknown = sorted(set(body) - _RECEIPT_FIELDS)
-    if unknown:
-        raise ApiError("未知字段", 422, {name: "未知字段" for name in unknown})
-    for name in ("removed_items", "added_items"):
-        if name in body and not isinstance(body[name], dict):
-            raise ApiError("字段格式错误", 422, {name: "应为 {检验项目编码: 原因} 对象"})
     try:
-        sample = services.register_sample(ReceiptInput(**body), current_user)
+        sample = services.register_sample(receipt_input(body), current_user)
         db.session.commit()
     except ReceiptError as exc:
         db.session.rollback()

@@ -2,39 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from lims.samples.receipt import ReceiptInput
 
-class ReceiptIn(BaseModel):
-    """A receipt (lims.samples.receipt.ReceiptInput); the server names every bad field."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    # required here as lims.samples.receipt.validate requires them (issue 15: the document
-    # must not call a body valid that the server refuses)
-    task_type: str = Field(min_length=1, description="supervision | risk_monitoring | "
-                                                     "rapid_retest | commissioned")
-    food_name: str = Field(min_length=1)
-    subcategory: str = Field(min_length=1, description="细类 code or name")
-    business_name: str = Field(min_length=1)
-    business_licence: str = ""
-    business_address: str = ""
-    business_county: str = Field(min_length=1, description="region code or name")
-    sampled_on: str = Field(min_length=1, description="YYYY-MM-DD")
-    sampling_place: str = ""
-    sampler: str = ""
-    producer: str = ""
-    batch_number: str = ""
-    production_date: str = ""
-    quantity: str = Field(min_length=1)
-    quantity_unit: str = Field(min_length=1)
-    retained_quantity: str = ""
-    retained_unit: str = ""
-    retained_location: str = ""
-    condition_ok: str | bool
-    condition_notes: str = ""
-    removed_items: dict[str, str] = Field(default_factory=dict)
-    added_items: dict[str, str] = Field(default_factory=dict)
+# The receipt's one definition (also the form's input): documented and parsed as is.
+ReceiptIn = ReceiptInput
 
 
 class Subcategory(BaseModel):
@@ -82,6 +55,20 @@ class SampleOut(SampleSummary):
     quantity: str
     condition_ok: bool
     condition_notes: str | None
+    condition_description: str | None
+    task_source: str | None
+    sampling_form_no: str | None
+    customer_name: str | None
+    customer_address: str | None
+    business_licence: str | None
+    business_address: str | None
+    sampling_place: str | None
+    sampler: str | None
+    sampling_base: str | None
+    producer: str | None
+    producer_address: str | None
+    specification: str | None
+    batch_number: str | None
     sub_samples: list[str]
     tests: list[SampleTestOut]
     timeline: list[TimelineEvent]

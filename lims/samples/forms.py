@@ -16,12 +16,18 @@ from lims.samples.receipt import QUANTITY_UNITS
 
 
 class ReceiptForm(FlaskForm):
-    """Fields only: the rules of a receipt live in samples.receipt.validate (one place)."""
+    """Fields only, named as the fields of samples.receipt.ReceiptInput (the one receipt
+    model); the rules of a receipt live in samples.receipt.validate (one place)."""
 
     task_type = SelectField(_l("Task type"), choices=[(t.value, TASK_TYPE_ZH[t]) for t in TaskType],
                             validate_choice=False)
+    task_source = StringField(_l("Task source"))
+    sampling_form_no = StringField(_l("Sampling form number"))
+    customer_name = StringField(_l("Commissioning client"))
+    customer_address = StringField(_l("Client address"))
     food_name = StringField(_l("Sample name"))
     subcategory = StringField(_l("Food subcategory (细类)"))
+    specification = StringField(_l("Specification"))
     business_name = StringField(_l("Sampled business"))
     business_licence = StringField(_l("Licence number"))
     business_address = StringField(_l("Business address"))
@@ -29,7 +35,9 @@ class ReceiptForm(FlaskForm):
     sampled_on = StringField(_l("Sampling date"))
     sampling_place = StringField(_l("Sampling place"))
     sampler = StringField(_l("Sampled by"))
-    producer = StringField(_l("Producer"))
+    sampling_base = StringField(_l("Sampling base (lot size)"))
+    producer = StringField(_l("Nominal producer"))
+    producer_address = StringField(_l("Producer address"))
     batch_number = StringField(_l("Batch number"))
     production_date = StringField(_l("Production date"))
     quantity = StringField(_l("Quantity"))
@@ -42,6 +50,7 @@ class ReceiptForm(FlaskForm):
     condition_ok = RadioField(_l("Condition on receipt"),
                               choices=[("yes", _l("As expected")), ("no", _l("Deviation"))],
                               validate_choice=False)
+    condition_description = StringField(_l("Sample condition as received"))
     condition_notes = TextAreaField(_l("Deviation"))
     add_items = StringField(_l("Add test items (codes, comma separated)"),
                             validators=[Optional()])

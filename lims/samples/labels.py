@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from lims.core.localtime import local_date
 from lims.printing.labels import LabelData, render_labels_pdf
 from lims.samples.models import Sample
 
 
 def label_data(sample: Sample) -> list[LabelData]:
     root = sample.root
-    received = root.received_at.astimezone().date()
+    received = local_date(root.received_at)
     labels = [LabelData(number=root.number, food_name=root.food_name, received_on=received)]
     for child in root.children:
         labels.append(LabelData(number=child.number, food_name=child.food_name,

@@ -63,10 +63,19 @@ class Sample(Audited, TimestampMixin, db.Model):
     business_address: Mapped[str | None] = mapped_column(sa.String(255))
     business_region_id: Mapped[int] = mapped_column(sa.ForeignKey("region.id"))
 
+    # The sampling form (抽样单) as recorded: plain text, printed on the report header.
+    sampling_form_no: Mapped[str | None] = mapped_column(sa.String(60))
+    task_source: Mapped[str | None] = mapped_column(sa.String(200))
+    customer_name: Mapped[str | None] = mapped_column(sa.String(160))  # 委托单位 (commissioned)
+    customer_address: Mapped[str | None] = mapped_column(sa.String(255))
+
     sampled_on: Mapped[dt.date] = mapped_column(sa.Date)
     sampling_place: Mapped[str | None] = mapped_column(sa.String(160))
     sampler: Mapped[str | None] = mapped_column(sa.String(120))
-    producer: Mapped[str | None] = mapped_column(sa.String(160))
+    sampling_base: Mapped[str | None] = mapped_column(sa.String(60))  # 抽样基数, e.g. "20 kg"
+    producer: Mapped[str | None] = mapped_column(sa.String(160))  # 标称生产者
+    producer_address: Mapped[str | None] = mapped_column(sa.String(255))
+    specification: Mapped[str | None] = mapped_column(sa.String(80))  # 规格型号
     batch_number: Mapped[str | None] = mapped_column(sa.String(60))
     production_date: Mapped[dt.date | None] = mapped_column(sa.Date)
 
@@ -77,7 +86,10 @@ class Sample(Audited, TimestampMixin, db.Model):
     retained_location: Mapped[str | None] = mapped_column(sa.String(120))
 
     condition_ok: Mapped[bool] = mapped_column(sa.Boolean)
-    condition_notes: Mapped[str | None] = mapped_column(sa.Text)  # printed on the report
+    condition_notes: Mapped[str | None] = mapped_column(sa.Text)  # the deviation, if any
+    # 样品状态 as the receiver described it (printed on the report; NULL on rows received
+    # before it was recorded: the report then says only what was recorded).
+    condition_description: Mapped[str | None] = mapped_column(sa.String(255))
 
     registered_org_id: Mapped[int] = mapped_column(sa.ForeignKey("organization.id"))
     assigned_org_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organization.id"))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from lims.audit.context import change_reason
 from lims.core.db import utcnow
+from lims.core.localtime import local_today
 from lims.extensions import db
 from lims.foods import services as foods
 from lims.foods.models import TestItemRecord
@@ -68,7 +69,7 @@ def register_sample(data: ReceiptInput, user: User, *, today: dt.date | None = N
     errors: dict[str, str] = {}
     clean: CleanReceipt | None = None
     try:
-        clean = validate(data, today or dt.date.today())
+        clean = validate(data, today or local_today())
     except ReceiptError as exc:
         errors.update(exc.errors)
     # The references are checked too, so that one answer lists every problem.
@@ -100,7 +101,7 @@ def register_sample(data: ReceiptInput, user: User, *, today: dt.date | None = N
     if errors:
         raise ReceiptError(errors)
     number = next_sample_number(current_app.config["SAMPLE_NUMBER_PATTERN"], user.org.code,
-                                utcnow().astimezone().date())
+                                local_today())
     path = foods.category_path(subcategory)
     sample = Sample(
         number=number, status=SampleStatus.REGISTERED, task_type=clean.task_type,
@@ -113,6 +114,10 @@ def register_sample(data: ReceiptInput, user: User, *, today: dt.date | None = N
         quantity_unit=clean.quantity_unit, retained_quantity=clean.retained_quantity,
         retained_unit=clean.retained_unit, retained_location=clean.retained_location,
         condition_ok=clean.condition_ok, condition_notes=clean.condition_notes,
+        condition_description=clean.condition_description, task_source=clean.task_source,
+        sampling_form_no=clean.sampling_form_no, customer_name=clean.customer_name,
+        customer_address=clean.customer_address, sampling_base=clean.sampling_base,
+        producer_address=clean.producer_address, specification=clean.specification,
         registered_org=user.org, holder_org=user.org, received_by=user, received_at=utcnow())
     db.session.add(sample)
     for item in plan:
@@ -124,7 +129,8 @@ def register_sample(data: ReceiptInput, user: User, *, today: dt.date | None = N
         sample.tests.append(SampleTest(test_item=item, basis_standard=_basis_for(item),
                                        method_standard=_default_method(item), from_rules=False,
                                        added_reason=clean.added_items[item.code] or None))
-    condition = "符合要求" if clean.condition_ok else f"偏离：{clean.condition_notes}"
+    condition = (clean.condition_description if clean.condition_ok
+                 else f"{clean.condition_description}；偏离：{clean.condition_notes}")
     _event(sample, CustodyKind.RECEIVED, user, f"样品接收登记（{condition}）",
            to_org_id=user.org_id, condition=condition)
     kept = len(plan) - len(clean.removed_items)
@@ -214,6 +220,8 @@ _COPIED_FIELDS = (
     "task_type", "food_name", "subcategory_id", "category_code", "business_name",
     "business_licence", "business_address", "business_region_id", "sampled_on",
     "sampling_place", "sampler", "producer", "batch_number", "production_date", "quantity",
+    "sampling_form_no", "task_source", "customer_name", "customer_address", "sampling_base",
+    "producer_address", "specification", "condition_description",
     "quantity_unit", "retained_quantity", "retained_unit", "retained_location",
     "condition_ok", "condition_notes",
 )

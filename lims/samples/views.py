@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from lims.core.localtime import local_today
 from lims.core.permissions import require
 from lims.extensions import db
 from lims.foods import services as foods
@@ -19,7 +18,7 @@ from lims.samples.forms import HandOverForm, ReceiptForm, TransitionForm
 from lims.samples.lifecycle import STATUS_ZH, SampleStatus, TransitionError, allowed_targets
 from lims.samples.listing import SampleFilters, list_samples
 from lims.samples.models import TASK_TYPE_ZH, Sample, TaskType
-from lims.samples.receipt import ReceiptError, ReceiptInput
+from lims.samples.receipt import ReceiptError, ReceiptInput, receipt_input
 from lims.users.access import allowed
 from lims.users.roles import Permission
 
@@ -88,22 +87,14 @@ def search():
 
 
 def _receipt_input(form: ReceiptForm) -> ReceiptInput:
+    """The form's fields, read by the names of the one receipt model (ReceiptInput)."""
     removed = {key[len("remove_"):]: request.form.get("reason_" + key[len("remove_"):], "")
                for key in request.form if key.startswith("remove_")}
     added_codes = [c.strip() for c in (form.add_items.data or "").replace("，", ",").split(",")
                    if c.strip()]
-    return ReceiptInput(
-        task_type=form.task_type.data, food_name=form.food_name.data,
-        subcategory=form.subcategory.data, business_name=form.business_name.data,
-        business_licence=form.business_licence.data, business_address=form.business_address.data,
-        business_county=form.business_county.data, sampled_on=form.sampled_on.data,
-        sampling_place=form.sampling_place.data, sampler=form.sampler.data,
-        producer=form.producer.data, batch_number=form.batch_number.data,
-        production_date=form.production_date.data, quantity=form.quantity.data,
-        quantity_unit=form.quantity_unit.data, retained_quantity=form.retained_quantity.data,
-        retained_unit=form.retained_unit.data, retained_location=form.retained_location.data,
-        condition_ok=form.condition_ok.data, condition_notes=form.condition_notes.data,
-        removed_items=removed, added_items={c: form.add_reason.data or "" for c in added_codes})
+    values = {name: form[name].data for name in ReceiptInput.model_fields if name in form}
+    return receipt_input({**values, "removed_items": removed,
+                          "added_items": {c: form.add_reason.data or "" for c in added_codes}})
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -158,7 +149,7 @@ def detail(number: str):
     return render_template("samples/detail.html", sample=sample, proposals=proposals,
                            timeline=services.timeline(sample), hand_over=HandOverForm(),
                            transition_form=transition_form, targets=targets, labs=labs,
-                           today=dt.date.today())
+                           today=local_today())
 
 
 def _done(sample: Sample, message: str):

@@ -11,9 +11,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from lims.core.localtime import format_local, local_zone
 from lims.core.permissions import require
 from lims.extensions import db
-from lims.instruments.services import lab_timezone, local_date
+from lims.instruments.services import local_date
 from lims.orgs.models import OrgTier
 from lims.samples.services import find_visible
 from lims.stations import confirmation, intake, services
@@ -39,7 +40,7 @@ def _labels():
 
 
 def _local_time(moment, fmt: str = "%H:%M") -> str:
-    return moment.astimezone(lab_timezone()).strftime(fmt)
+    return format_local(moment, fmt)
 
 
 def _day_arg() -> dt.date:
@@ -88,7 +89,7 @@ def _raw_from_form(form: ResultForm) -> dict:
     try:
         moment = dt.datetime.fromisoformat(text)
         if moment.tzinfo is None:  # a datetime-local input: the lab's local time
-            moment = moment.replace(tzinfo=lab_timezone())
+            moment = moment.replace(tzinfo=local_zone())
         raw["tested_at"] = moment.isoformat()
     except ValueError:
         raw["tested_at"] = text
@@ -118,7 +119,7 @@ def _result_form(correcting: StationResult | None = None) -> ResultForm:
     if request.method == "GET":
         form.uid.data = f"{current_user.org.code}-{uuid.uuid4()}"
         form.operator.data = current_user.display_name
-        form.tested_at.data = dt.datetime.now(lab_timezone()).strftime("%Y-%m-%dT%H:%M")
+        form.tested_at.data = dt.datetime.now(local_zone()).strftime("%Y-%m-%dT%H:%M")
         if correcting is not None:
             for name in ("stall", "vendor", "food_name", "food_category", "test_item",
                          "operator", "instrument_serial", "kit_lot", "kit_result"):

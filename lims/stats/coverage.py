@@ -34,6 +34,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from lims.capabilities.models import LabCapability
+from lims.core.localtime import local_today
 from lims.extensions import db
 from lims.foods.models import FoodCategoryNode, RulesEdition, TestItemRecord
 from lims.orgs.models import Organization, OrgTier
@@ -143,7 +144,7 @@ def item_table(on: dt.date | None = None) -> list[ItemCoverage]:
     """Every item of the current edition with the tiers that cover it on ``on``."""
     from lims.foods.services import current_edition
 
-    on = on or dt.date.today()
+    on = on or local_today()
     edition = current_edition()
     if edition is None:
         return []
@@ -337,7 +338,7 @@ def coverage_report(period=None, *, region_id: int | None = None,
     from lims.stats import rollup
 
     rollup.prepare()
-    on = on or (min(period.end, dt.date.today()) if period else dt.date.today())
+    on = on or (min(period.end, local_today()) if period else local_today())
     table = item_table(on)
     tiers = []
     for tier in TIERS:

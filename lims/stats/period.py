@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from lims.core.localtime import local_today
+
 
 class PeriodError(ValueError):
     pass
@@ -52,14 +54,14 @@ class Period:
             except ValueError:
                 raise PeriodError(f"日期格式应为 YYYY-MM-DD：{date_from or ''} {date_to or ''}"
                                   ) from None
-            today = today or dt.date.today()
+            today = today or local_today()
             start = start or dt.date((end or today).year, 1, 1)
             end = end or dt.date(start.year, 12, 31)
             if end < start:
                 raise PeriodError("结束日期早于开始日期")
             return cls(start, end)
         if year in (None, ""):
-            return cls.year((today or dt.date.today()).year)
+            return cls.year((today or local_today()).year)
         try:
             return cls.year(int(str(year)))
         except ValueError:

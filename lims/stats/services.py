@@ -6,12 +6,14 @@ all read the same table, so a downloaded figure is the figure on the page.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from lims.core.exports import csv_bytes, xlsx_append
+from lims.core.localtime import to_local
 from lims.extensions import db
 from lims.stats import coverage as cov
 from lims.stats import targets as tg
@@ -43,6 +45,9 @@ def _cell(value):
         return "是" if value else "否"
     if isinstance(value, list | tuple):
         return "、".join(str(v) for v in value)
+    if isinstance(value, dt.datetime):
+        # Exports show the lab's wall-clock time (naive: spreadsheets have no zones).
+        return to_local(value).replace(tzinfo=None)
     return value
 
 

@@ -2,7 +2,7 @@
 station record uids unique per station.
 
 Revision ID: i15_security
-Revises: fbb2f7b9807a
+Revises: i19_reading_taken_order
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from lims.core.db import UTCDateTime
 
 revision = "i15_security"
-down_revision = "fbb2f7b9807a"
+down_revision = "i19_reading_taken_order"
 branch_labels = None
 depends_on = None
 

@@ -90,10 +90,12 @@ def live_server(e2e_database, tmp_path_factory) -> Iterator[str]:
     # A browser on 127.0.0.1 must match the routes; QR codes point back at this server.
     settings.update(SERVER_NAME=None, PUBLIC_BASE_URL=base_url, TESTING=False)
     # the lab's signing certificate (a development CA), so that approval issues signed reports
-    from lims.reports.signing import init_dev_pki
+    from lims.reports.signing import init_dev_pki, init_lab_key
 
     keys = init_dev_pki(Path(settings["INSTANCE_PATH"]) / "keys",
                         lab_name="博州食品药品检验检测中心 e2e")
+    for code, name in (("BZ-LAB", "博州食品药品检验检测中心"), ("BL-LAB", "博乐市食品检验检测站")):
+        init_lab_key(keys.ca_cert.parent, code, name)  # each lab signs with its own key
     settings["SIGNING_DIR"] = str(keys.lab_pkcs12.parent)
     worker = _job_worker(settings, e2e_database, base_url)
     app = create_app(settings)

@@ -38,7 +38,7 @@ def _second_technician_and_a_received_part(database_url: str, instance: Path) ->
                         display_name="钱检验")
         receiver = db.session.scalar(sa.select(User).where(User.username == "receiver"))
         parent = samples.register_sample(ReceiptInput(
-            task_type="supervision", food_name="菠菜", subcategory="菠菜",
+            task_type="supervision", task_source="2026年博州食品安全监督抽检", sampling_form_no="NCP20266527000001", business_licence="JY16527010001234", business_address="博乐市青得里大街 8 号", sampler="李抽样、王抽样", sampling_base="20 kg", condition_description="新鲜，无腐烂，装于洁净聚乙烯袋", food_name="菠菜", subcategory="菠菜",
             business_name="博乐市农贸市场 5 号摊位", business_county="博乐市",
             sampled_on="2026-11-22", quantity="2", quantity_unit="kg", condition_ok="yes",
             condition_notes=""), receiver)

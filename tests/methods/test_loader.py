@@ -27,7 +27,7 @@ REQUIRED_STANDARDS = {
     "GB 5009.268-2016", "GB 23200.113-2018", "GB 23200.121-2021", "GB/T 5009.199-2003",
     "GB 5009.33-2016", "GB 5009.28-2016", "GB 5009.34-2022", "GB 4789.2-2022",
     "GB 4789.3-2016", "GB 5009.22-2016", "GB 31658.17-2021", "GB 31658.2-2021",
-    "GB 31658.22-2022",
+    "GB 31658.22-2022", "GB 23200.8-2016", "GB 23200.19-2016",
 }  # fmt: skip
 
 
@@ -132,6 +132,7 @@ def test_methods_for_analyte_matches_sampling_rule_spellings() -> None:
     lead = {m.code for m in methods_for_analyte("铅（以Pb计）")}
     assert {"GB5009.12-2023-GFAAS", "GB5009.12-2023-ICPMS", "GB5009.268-2016-ICPMS"} <= lead
     assert {m.code for m in methods_for_analyte("毒死蜱")} == {
+        "GB23200.8-2016-GCMS",
         "GB23200.113-2018-GCMSMS",
         "GB23200.121-2021-LCMSMS",
     }

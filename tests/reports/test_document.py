@@ -9,7 +9,6 @@ from lims.reports.document import (
     SampleInfo,
     SignatureLine,
     TestLine,
-    cma_decision,
 )
 from tests.reports.sample_data import make_document, make_tests
 
@@ -47,7 +46,11 @@ def test_inconsistent_sample_is_rejected(changes, message):
 
 
 def test_delivered_sample_without_sampling_date_is_allowed():
-    assert _sample(sampled_on=None).sampled_on is None
+    delivered = _sample(sampled_on=None, task_type="委托检验", customer="博乐市某超市",
+                        customer_address="博乐市北京路 1 号")
+    assert delivered.sampled_on is None
+    with pytest.raises(ReportDataError, match="抽样日期"):
+        _sample(sampled_on=None)  # official sampling always has its date
     assert isinstance(_sample(deviations=["包装轻微破损"]).deviations, tuple)
 
 
@@ -97,18 +100,35 @@ def test_no_tests_and_bad_verify_url_are_rejected():
         make_document(verify_url="/verify/abc")
 
 
-def test_cma_mark_requires_scope_and_reason_when_omitted():
+def test_cma_mark_kept_with_items_outside_marked_and_reason_when_omitted():
     outside = [*make_tests(2), dataclasses.replace(make_tests(3)[2], in_cma_scope=False)]
-    with pytest.raises(ReportDataError, match="总汞"):
-        make_document(outside, cma_allowed=True)
+    assert make_document(outside, cma_allowed=True).cma_allowed
     with pytest.raises(ReportDataError, match="原因"):
         make_document(outside, cma_allowed=False)
-    allowed, reason = cma_decision(outside, "202365123456")
-    assert not allowed and "总汞" in reason
-    assert cma_decision(make_tests(3), "202365123456") == (True, None)
-    assert cma_decision(make_tests(3), None)[0] is False
-    doc = make_document(outside, cma_allowed=False, cma_reason=reason)
+    none_inside = [dataclasses.replace(t, in_cma_scope=False) for t in make_tests(2)]
+    with pytest.raises(ReportDataError, match="所有项目均不在资质认定范围内"):
+        make_document(none_inside, cma_allowed=True)
+    reason = "所有检验项目均不在资质认定能力范围内，报告不加盖 CMA 标志"
+    doc = make_document(none_inside, cma_allowed=False, cma_reason=reason)
     assert doc.cma_reason == reason
+
+
+def test_header_per_task_type():
+    from lims.reports.document import header_rows
+
+    official = dict(header_rows(_sample()))
+    assert official["任务类别"] == "监督抽检" and official["抽样单编号"] == "DC26652700001"
+    assert official["被抽样单位许可证号"] == "JY16527010004567"
+    assert official["标称生产者地址"] == "黑龙江省五常市工业园区"
+    assert official["抽样基数"] == "50 袋" and official["抽样日期"] == "2026年11月2日"
+    assert "委托单位" not in official
+    with pytest.raises(ReportDataError, match="监督抽检报告不列委托单位"):
+        _sample(customer="某局")
+    with pytest.raises(ReportDataError, match="抽样单编号"):
+        _sample(sampling_form_no=None)
+    commissioned = dict(header_rows(_sample(task_type="委托检验", customer="博乐市某超市",
+                                            customer_address="博乐市北京路 1 号")))
+    assert commissioned["委托单位"] == "博乐市某超市" and "抽样单编号" not in commissioned
 
 
 def test_amendment_needs_reason():

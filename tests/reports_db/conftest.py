@@ -14,12 +14,14 @@ import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
+from lims.core.localtime import local_today
 from lims.extensions import db
-from lims.reports.signing import DevPkiPaths, init_dev_pki
+from lims.reports.signing import DevPkiPaths, init_dev_pki, init_lab_key
 from lims.users.roles import Role
 from tests.conftest import PASSWORD
 
 LAB_CMA_NUMBER = "202365120001"
+LAB_NAMES = {"BZ-LAB": "博州食品药品检验检测中心", "BL-LAB": "博乐市食品检验检测站"}
 PUBLIC_URL = "https://lims.bz-lab.example.cn"
 
 
@@ -31,7 +33,11 @@ def database_url(seeded_url):
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory) -> DevPkiPaths:
     """One development CA and lab key per run (RSA key generation is slow)."""
-    return init_dev_pki(tmp_path_factory.mktemp("keys"), lab_name="BZ-LAB test")
+    paths = init_dev_pki(tmp_path_factory.mktemp("keys"), lab_name="BZ-LAB test")
+    # Each lab of the network signs with its own key, issued by the network CA.
+    for code, name in LAB_NAMES.items():
+        init_lab_key(paths.ca_cert.parent, code, name)
+    return paths
 
 
 @pytest.fixture
@@ -70,6 +76,8 @@ class Outcome:
     standard: str | None = "GB 2762-2025"
     verdict: str = "pass"
     unit: str = "mg/kg"
+    comparison: str = "full"  # stored with the verdict by the judgement path
+    rule: str = "simple"
 
 
 LEAD = Outcome("0.052")
@@ -89,9 +97,9 @@ def received_sample(people, network):
     def build(names=("铅", "镉"), **changes):
         keep = {ITEMS[n] for n in names}
         plan = foods.items_for(foods.find_subcategory("菠菜"))
-        values = dict(task_type="supervision", food_name="菠菜", subcategory="菠菜",
+        values = dict(task_type="supervision", task_source="2026年博州食品安全监督抽检", sampling_form_no="NCP20266527000001", business_licence="JY16527010001234", business_address="博乐市青得里大街 8 号", sampler="李抽样、王抽样", sampling_base="20 kg", condition_description="新鲜，无腐烂，装于洁净聚乙烯袋", food_name="菠菜", subcategory="菠菜",
                       business_name="博乐市农贸市场 12 号摊位", business_county="博乐市",
-                      sampled_on=(dt.date.today() - dt.timedelta(days=2)).isoformat(),
+                      sampled_on=(local_today() - dt.timedelta(days=2)).isoformat(),
                       sampling_place="博乐市青得里大街农贸市场", batch_number="20261118",
                       quantity="2", quantity_unit="kg", condition_ok="yes",
                       removed_items={i.code: "本次任务不检" for i in plan if i.code not in keep})
@@ -108,16 +116,28 @@ def received_sample(people, network):
 
 
 def _insert_result(test, tech, outcome: Outcome):
+    from lims.results.errors import ResultError
     from lims.results.models import ResultStatus, TestResult
+    from lims.results.records import method_choices, method_label
     from lims.results.services import method_for
 
+    reason = None
+    try:
+        method = method_for(test)
+    except ResultError:  # the declared method has no method file: the technician switched
+        method = method_choices(test)[0].method
+        reason = "声明方法无方法文件，改用本实验室声明的多残留方法"
     result = TestResult(
-        sample_test=test, method_key=method_for(test).code, inputs_json="{}",
+        sample_test=test, method_key=method.code, method_standard=method_label(method),
+        method_reason=reason, inputs_json="{}",
         value=Decimal(outcome.reported) if outcome.detected else Decimal("0.0004"),
         reported_value=outcome.reported, unit=outcome.unit, detected=outcome.detected,
         lod=Decimal(outcome.lod) if outcome.lod else None, limit_text=outcome.limit,
         limit_standard=outcome.standard, verdict=outcome.verdict, verdict_reason="",
-        status=ResultStatus.DRAFT, tested_by_id=tech.id, tested_on=dt.date.today())
+        status=ResultStatus.DRAFT, tested_by_id=tech.id, tested_on=local_today(),
+        detection="detected" if outcome.detected else "not_detected",
+        comparison=outcome.comparison if outcome.verdict != "not_judged" else None,
+        decision_rule=outcome.rule if outcome.verdict != "not_judged" else None)
     db.session.add(result)
     return result
 
@@ -132,10 +152,11 @@ def approve(people):
 
     outcomes = {"铅(以Pb计)": LEAD, "镉(以Cd计)": CADMIUM, "毒死蜱": CHLORPYRIFOS}
 
-    def run(sample, *, tech=None, reviewer=None, signatory=None):
+    def run(sample, *, tech=None, reviewer=None, signatory=None, changed=None):
         tech, reviewer = tech or people["tech"], reviewer or people["reviewer"]
         signatory = signatory or people["signatory"]
-        found = [_insert_result(t, tech, outcomes[t.test_item.name_zh])
+        chosen = {**outcomes, **(changed or {})}
+        found = [_insert_result(t, tech, chosen[t.test_item.name_zh])
                  for t in sample.active_tests]
         samples.transition(sample, SampleStatus.IN_TESTING, tech)
         db.session.flush()

@@ -81,35 +81,48 @@ def test_cma_mark_with_certificate_and_every_test_in_scope(issued):
     assert LAB_CMA_NUMBER in pdf_text(issued.pdf)
 
 
-def test_cma_omitted_when_a_method_is_outside_the_declared_scope(
-        cma_lab, received_sample, approve, client, login):
-    # The lab declared 毒死蜱 by GB 23200.8; the result was measured by GB 23200.113.
-    sample = received_sample(names=("铅", "毒死蜱"))
-    approve(sample)
-    (report,) = report_of(sample)
-    assert not report.cma_applied
-    assert "毒死蜱" in report.cma_reason and "GB 23200.113" in report.cma_reason
-    assert LAB_CMA_NUMBER not in pdf_text(report.pdf)
-
-    login("zhao")  # the signatory sees why on the sample page and the report page
-    sample_page = client.get(f"/samples/{sample.number}").get_data(as_text=True)
-    assert "cma-reason" in sample_page and "毒死蜱" in sample_page
-    assert report.cma_reason in client.get(f"/reports/{report.id}").get_data(as_text=True)
-
-
-def test_cma_omitted_when_the_capability_is_not_accredited(cma_lab, received_sample, approve):
+def _not_accredited(lab, *codes: str) -> None:
     from lims.capabilities.models import LabCapability
     from lims.foods.models import TestItemRecord
 
-    cadmium = db.session.scalars(sa.select(LabCapability).join(TestItemRecord).where(
-        LabCapability.org_id == cma_lab.id, TestItemRecord.code == "34-6:镉")).one()
-    cadmium.in_cma_scope = False
+    for capability in db.session.scalars(sa.select(LabCapability).join(TestItemRecord).where(
+            LabCapability.org_id == lab.id, TestItemRecord.code.in_(codes))):
+        capability.in_cma_scope = False
     db.session.commit()
+
+
+def test_cma_kept_and_the_item_outside_the_scope_marked(cma_lab, received_sample, approve,
+                                                         client, login):
+    _not_accredited(cma_lab, "34-6:镉")
+    sample = received_sample(names=("铅", "镉"))
+    approve(sample)
+    (report,) = report_of(sample)
+    assert report.cma_applied
+    assert report.cma_reason == ("加盖 CMA 标志；以下项目不在资质认定能力范围内，报告中以“▲”"
+                                 "标注：镉(以Cd计)（该能力未列入资质认定范围）")
+    compact = re.sub(r"\s+", "", pdf_text(report.pdf))
+    assert LAB_CMA_NUMBER in compact
+    assert "▲镉(以Cd计)" in compact and "▲铅" not in compact
+    assert "标注“▲”的检验项目不在本机构资质认定（CMA）能力范围内" in compact
+    # The issue record says which report was issued and why.
+    event = sample.events[-1].summary
+    assert event == f"签发检验报告 {report.number}（{report.cma_reason}）"
+    login("zhao")  # the signatory sees the decision on the sample page and the report page
+    sample_page = client.get(f"/samples/{sample.number}").get_data(as_text=True)
+    assert "cma-reason" in sample_page and "镉(以Cd计)" in sample_page
+    assert report.cma_reason in client.get(f"/reports/{report.id}").get_data(as_text=True)
+
+
+def test_cma_omitted_when_no_item_is_in_the_scope(cma_lab, received_sample, approve):
+    _not_accredited(cma_lab, "34-6:铅", "34-6:镉")
     sample = received_sample(names=("铅", "镉"))
     approve(sample)
     (report,) = report_of(sample)
     assert not report.cma_applied
-    assert report.cma_reason == "以下项目不在资质认定（CMA）能力范围内：镉(以Cd计)（该能力未列入资质认定范围）"
+    assert report.cma_reason == (
+        "所有检验项目均不在资质认定能力范围内，报告不加盖 CMA 标志：铅(以Pb计)（该能力未列入资质认定范围）；"
+        "镉(以Cd计)（该能力未列入资质认定范围）")
+    assert LAB_CMA_NUMBER not in pdf_text(report.pdf)
 
 
 def test_cma_omitted_without_a_certificate(network, received_sample, approve):

@@ -184,9 +184,11 @@ def test_method_comes_from_the_test_plan_or_is_refused_by_name(sample, tests_of)
     with pytest.raises(services.ResultError, match="GB 5009.999 没有方法文件"):
         services.method_for(chromium)
     db.session.rollback()
-    # GB 23200.19 (the plan's method) has no file; the rules' third standard measures it
+    # the county lab declares pesticides by GB 23200.113, which does not measure 阿维菌素:
+    # refused, never computed silently by another standard (GB 23200.121) than the one shown
     abamectin = next(t for t in county_part.tests if t.test_item.analyte_key == "阿维菌素")
     assert abamectin.method_standard == "GB 23200.19"
-    assert services.method_for(abamectin).code == "GB23200.121-2021-LCMSMS"
+    with pytest.raises(services.ResultError, match="GB 23200.113 不测定“阿维菌素”"):
+        services.method_for(abamectin)
     with pytest.raises(services.ResultError, match="不测定"):
         services.method_for(tests_of["铅"], "GB23200.121-2021-LCMSMS")

@@ -28,7 +28,7 @@ def test_results_api_has_no_server_error_and_keeps_its_schema(app, people, enter
               content_type_conformance]
     operations = [r.ok() for r in schema.get_all_operations()
                   if r.ok().path.startswith("/api/v1/results")]
-    assert len(operations) == 5
+    assert len(operations) == 7
     failures = []
     for operation in operations:
         @given(case=operation.as_strategy())

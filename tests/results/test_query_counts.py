@@ -24,8 +24,9 @@ from tests.conftest import PASSWORD
 from .conftest import CADMIUM, LEAD
 
 # Measured: 8 (assigned), 15 (sample page), 8 (bench), 4 (instruments); a little room for a new
-# constant query, none for one per row (a sample here has a dozen tests).
-ASSIGNED_MAX = 10
+# constant query, none for one per row (a sample here has a dozen tests). The assigned list
+# also finds each test's declared capability (1 query) and the 细类's category path (3).
+ASSIGNED_MAX = 14
 SAMPLE_PAGE_MAX = 18
 BENCH_PAGE_MAX = 10
 INSTRUMENTS_MAX = 6
@@ -66,7 +67,7 @@ def more_samples(people, network):
         numbers = []
         for i in range(n):
             sample = samples.register_sample(ReceiptInput(
-                task_type="supervision", food_name="菠菜", subcategory="菠菜",
+                task_type="supervision", task_source="2026年博州食品安全监督抽检", sampling_form_no="NCP20266527000001", business_licence="JY16527010001234", business_address="博乐市青得里大街 8 号", sampler="李抽样、王抽样", sampling_base="20 kg", condition_description="新鲜，无腐烂，装于洁净聚乙烯袋", food_name="菠菜", subcategory="菠菜",
                 business_name=f"博乐市农贸市场 {i + 20} 号摊位", business_county="博乐市",
                 sampled_on="2026-11-20", quantity="2", quantity_unit="kg", condition_ok="yes",
                 condition_notes=""), people["receiver"])

@@ -26,7 +26,7 @@ def receipt():
     from lims.samples.receipt import ReceiptInput
 
     def build(**changes) -> ReceiptInput:
-        values = dict(task_type="supervision", food_name="菠菜", subcategory="菠菜",
+        values = dict(task_type="supervision", task_source="2026年博州食品安全监督抽检", sampling_form_no="NCP20266527000001", sampling_base="20 kg", condition_description="新鲜，无腐烂，装于洁净聚乙烯袋", producer_address="精河县托里镇", food_name="菠菜", subcategory="菠菜",
                       business_name="博乐市农贸市场 12 号摊位", business_licence="JY16527010001234",
                       business_address="博乐市青得里大街 8 号", business_county="博乐市",
                       sampled_on="2026-11-20", sampling_place="农贸市场", sampler="李抽样、王抽样",

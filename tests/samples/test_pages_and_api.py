@@ -9,7 +9,7 @@ from lims.samples.models import Sample
 from lims.users.roles import Role
 from lims.users.services import issue_token
 
-FORM = dict(task_type="supervision", food_name="菠菜", subcategory="34-6",
+FORM = dict(task_type="supervision", task_source="2026年博州食品安全监督抽检", sampling_form_no="NCP20266527000001", business_licence="JY16527010001234", business_address="博乐市青得里大街 8 号", sampler="李抽样、王抽样", sampling_base="20 kg", condition_description="新鲜，无腐烂，装于洁净聚乙烯袋", food_name="菠菜", subcategory="34-6",
             business_name="博乐市农贸市场 12 号摊位", business_county="652701",
             sampled_on="2026-11-20", quantity="2", quantity_unit="kg", condition_ok="yes",
             action="register")

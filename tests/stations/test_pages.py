@@ -146,7 +146,7 @@ def _retest_sample(receiver, today, **changes):
     from lims.samples.receipt import ReceiptInput
     from lims.samples.services import register_sample
 
-    values = dict(task_type="rapid_retest", food_name="菠菜", subcategory="菠菜",
+    values = dict(task_type="rapid_retest", task_source="2026年博州食品安全监督抽检", sampling_form_no="NCP20266527000001", business_licence="JY16527010001234", business_address="博乐市青得里大街 8 号", sampler="李抽样、王抽样", sampling_base="20 kg", condition_description="新鲜，无腐烂，装于洁净聚乙烯袋", food_name="菠菜", subcategory="菠菜",
                   business_name="博乐市农产品批发市场 A-7 摊位", business_county="博乐市",
                   sampled_on=today.isoformat(), quantity="1", quantity_unit="kg",
                   condition_ok="yes")
