@@ -77,8 +77,11 @@ _ALIASES: dict[str, tuple[str, str]] = {
     "mpn/ml": ("MPN/mL", "MPN / milliliter"),
     "mpn/100g": ("MPN/100g", "MPN / hundred_gram"),
     "mpn/100ml": ("MPN/100mL", "MPN / hundred_millilitre"),
+    "cfu/250ml": ("CFU/250mL", "CFU / portion_250_millilitre"),
+    "mpn/250ml": ("MPN/250mL", "MPN / portion_250_millilitre"),
     "/25g": ("/25g", "detection_per_25g"),
     "/25ml": ("/25mL", "detection_per_25mL"),
+    "/250ml": ("/250mL", "detection_per_250mL"),
     "mg/100cm2": ("mg/100cm²", "milligram / hundred_square_centimetre"),
     "mg/dm2": ("mg/dm²", "milligram / decimeter ** 2"),
     "mg/cm2": ("mg/cm²", "milligram / centimeter ** 2"),
@@ -120,6 +123,7 @@ _KIND_NAMES: dict[str, str] = {
     "mpn_per_volume": "最可能数（每毫升）",
     "detection_25g": "检出数（每25 g）",
     "detection_25ml": "检出数（每25 mL）",
+    "detection_250ml": "检出数（每250 mL）",
     "mass_per_area": "单位面积质量",
 }
 
@@ -158,6 +162,7 @@ def _kind_of(expression: str) -> str:
         ureg.parse_units("MPN/mL").dimensionality: "mpn_per_volume",
         ureg.parse_units("detection_per_25g").dimensionality: "detection_25g",
         ureg.parse_units("detection_per_25mL").dimensionality: "detection_25ml",
+        ureg.parse_units("detection_per_250mL").dimensionality: "detection_250ml",
         ureg.parse_units("mg/cm**2").dimensionality: "mass_per_area",
     }
     kind = table.get(dims)
