@@ -139,6 +139,11 @@ def build(ref: Path) -> None:
         code = r["foodCategoryCode"]
         if code != "—" and code not in names:
             names[code] = re.sub(r"\((仅限|.*除外).*\)$", "", r["foodCategoryName"])
+    a2_only = {}
+    for r in tables["gb2760OfficialA2ExceptionFoodCategories"]:
+        if r["foodCategoryCode"] not in names:
+            names[r["foodCategoryCode"]] = r["foodCategoryName"]
+            a2_only[r["foodCategoryCode"]] = r["pdfPage"]
     for code, (name, _page) in EXTRA_E1.items():
         names.setdefault(code, name)
     known = set(names)
@@ -159,6 +164,7 @@ def build(ref: Path) -> None:
             "aliases": names[code] if names[code] not in ("—", "") else "",
             "source": (f"GB 2760-2024 表E.1 第{src['rowNumber']}行 (GB_2760-2024.txt pdf page {src['pdfPage']})"
                        if src else f"GB 2760-2024 表E.1 (GB_2760-2024.txt pdf page {extra[1]})" if extra
+                       else f"GB 2760-2024 表A.2 (GB_2760-2024.txt pdf page {a2_only[code]})" if code in a2_only
                        else "GB 2760-2024 表A.1 食品分类号（表E.1 解析缺失，名称取自表A.1）"),
             "verified": "yes" if extra else "secondary",
         })  # fmt: skip
@@ -258,16 +264,10 @@ def build(ref: Path) -> None:
             "verified": "yes",
         })  # fmt: skip
     final.sort(key=lambda r: (r["analyte"], [int(x) for x in r["category"][7:].split(".")]))
-    # GMP rows (按生产需要适量使用) go to their own file until every loader parses them.
-    gmp = [r for r in final if r["limit"] == "按生产需要适量使用"]
-    for name, subset in (
-        ("limits_gb2760.csv", [r for r in final if r not in gmp]),
-        ("gb2760_gmp_rows.csv", gmp),
-    ):
-        with (DATA / name).open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=LIMIT_COLUMNS, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(subset)
+    with (DATA / "limits_gb2760.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=LIMIT_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(final)
     # -- nodes into food_categories.csv (replace the GB2760 scheme block)
     path = DATA / "food_categories.csv"
     with path.open(encoding="utf-8") as handle:
