@@ -129,6 +129,9 @@ class ItemLookup:
                 parts.append(prefix + answer.reason)
                 continue
             row = answer.row
+            if answer.absent:
+                parts.append(prefix + row.notes)
+                continue
             text = f"{prefix}{answer.standard.code} {row.clause} “{row.category_text}” {answer.spec.display()}"
             if answer.declared_value_required:
                 text += "（需提供产品执行标准或标签的明示值）"
