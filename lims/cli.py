@@ -24,6 +24,7 @@ def _factory():
 
 #: name -> (module, attribute, short help shown by ``lims --help``)
 LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "db": ("flask_migrate.cli", "db", "数据库迁移 / database migrations (Flask-Migrate)"),
     "orgs": ("lims.orgs.cli", "orgs_cli", "机构管理 / organisations"),
     "users": ("lims.users.cli", "users_cli", "用户管理 / users"),
     "audit": ("lims.audit.cli", "audit_cli", "审计追踪 / audit trail"),

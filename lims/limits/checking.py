@@ -459,10 +459,16 @@ class ProportionSum:
                  "unit": u, "ratio": format_decimal(round_gbt8170(a / m, decimals=4))}
                 for n, a, m, u in self.parts
             ],  # fmt: skip
-            "total": format_decimal(self.total),
+            "total": format_decimal(_plain(self.total)),
             "verdict": self.verdict,
             "reason": self.reason,
         }
+
+
+def _plain(value: Decimal) -> Decimal:
+    """Trailing zeros dropped (a ratio has no measurement digits to keep), never 1E+1."""
+    normal = value.normalize()
+    return normal.quantize(Decimal(1)) if normal == normal.to_integral() else normal
 
 
 def proportion_sums(

@@ -16,7 +16,6 @@ from typing import Any, NoReturn
 import click
 from flask.cli import with_appcontext
 
-from .checking import check_result, judge_text
 from .judgement import COMPARISON_ZH, COMPARISONS, RULE_ZH, RULES, JudgementError
 from .parsing import ParseError
 from .rounding import RoundingError
@@ -108,6 +107,8 @@ def judge_command(
     as_json: bool,
 ) -> None:
     """Judge a result against a limit written as standards write it."""
+    from .checking import judge_text
+
     try:
         outcome = judge_text(
             result, limit_text, comparison=comparison, rule=rule, uncertainty=uncertainty,
@@ -163,6 +164,8 @@ def check_command(
     as_json: bool,
 ) -> None:
     """Look the limit up in the library, then judge the result (or every row of --batch)."""
+    from .checking import check_result
+
     on = _date(date_text, as_json)
     if batch_path is not None:
         records = _batch_records(batch_path, ("item", "food", "result"), as_json)
@@ -220,6 +223,8 @@ def _line(data: dict[str, Any], as_json: bool, text: str) -> None:
 
 def _check_batch(index, records, on, comparison, rule, as_json: bool) -> None:
     """One output line per input row, in order; a bad row gives {"error"} and the batch goes on."""
+    from .checking import check_result
+
     for record in records:
         item, food, result = record.get("item", ""), record.get("food", ""), record.get("result", "")
         try:

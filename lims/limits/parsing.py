@@ -315,7 +315,7 @@ def parse_limit(text: str) -> LimitSpec:
     )
 
 
-_DECLARED = re.compile(rf"^(≤|≥|<|>)?{DECLARED_TEXT}(?:±({_NUMBER})(%?)(.*))?$")
+_DECLARED = re.compile(rf"^(≤|≥|<|>)?{DECLARED_TEXT}(?:±({_NUMBER})(%?))?(.*)$")
 
 
 def _parse_declared(token: str, original: str, qualifier: str | None) -> LimitSpec:
