@@ -94,7 +94,7 @@ def test_unverified_rows_say_so(index: LimitIndex) -> None:
 def test_category_graph(index: LimitIndex) -> None:
     graph = index.graph
     schemes = Counter(node.scheme for node in graph.nodes.values())
-    assert set(schemes) == {"GB2760", "GB2762", "GB2763", "VET", "food"}
+    assert set(schemes) == {"GB2760", "GB2762", "GB2763", "VET", "PRODUCT", "food"}
     for node in graph.nodes.values():
         if node.scheme == "food":
             assert node.parents, node.code
