@@ -263,6 +263,18 @@ def build(ref: Path) -> None:
             "source": "GB 2760-2024 表A.1 硫酸铝钾,硫酸铝铵 备注 (GB_2760-2024.txt pdf page 80)",
             "verified": "yes",
         })  # fmt: skip
+    for function in ("防腐剂", "相同色泽着色剂", "抗氧化剂") if EMIT_A4_ROWS else ():
+        final.append({
+            "standard": STANDARD, "clause": "附录A A.4",
+            "analyte": f"{function}混合使用时各自用量占其最大使用量的比例之和", "expressed_as": "",
+            "category": "GB2760:00", "category_text": "各类食品", "exclusions": "",
+            "limit": "≤1", "unit": "", "basis": "as_is", "condition": "", "temporary": "no",
+            "notes": "表A.1 同一功能且具有数值型最大使用量的食品添加剂(仅限相同色泽着色剂、防腐剂、"
+                     "抗氧化剂)混合使用时，各自用量占其最大使用量的比例之和不应超过1",
+            "effective_from": "", "effective_to": "",
+            "source": "GB 2760-2024 附录A A.4 (GB_2760-2024.txt lines 339-341)",
+            "verified": "yes",
+        })  # fmt: skip
     final.sort(key=lambda r: (r["analyte"], [int(x) for x in r["category"][7:].split(".")]))
     with (DATA / "limits_gb2760.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=LIMIT_COLUMNS, lineterminator="\n")
@@ -278,8 +290,10 @@ def build(ref: Path) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(kept)
+        # GB2760 block before the PRODUCT block (build_products.py appends that one last)
+        writer.writerows(r for r in kept if r["scheme"] != "PRODUCT")
         writer.writerows(nodes)
+        writer.writerows(r for r in kept if r["scheme"] == "PRODUCT")
     with (DATA / "gb2760_additives.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["analyte", "function", "colour", "numeric_max", "source", "verified"])
@@ -295,6 +309,9 @@ def build(ref: Path) -> None:
     )
 
 
+# The A.4 proportion-sum items as limit rows (≤1, no unit): on once the loader accepts a
+# dimensionless limit.
+EMIT_A4_ROWS = False
 # E.1 rows the secondary parse lost, read from the text (pdf page)
 EXTRA_E1 = {
     "12.02": ("鲜味剂和助鲜剂", 252),
