@@ -36,6 +36,7 @@ from .parsing import (
     parse_number,
     parse_result,
     parse_results,
+    qualitative_state,
 )
 from .records import expressed_as_factor, normalise_expressed_as
 from .rounding import format_decimal, round_gbt8170
@@ -102,6 +103,8 @@ def judge_text(
 ) -> Judgement | PlanJudgement:
     """Judge result text against limit text; a sampling plan takes a list of results."""
     spec = parse_limit(limit_text)
+    if spec.kind == "qualitative":
+        return judge_qualitative(result, spec, comparison=comparison)
     if spec.kind == "plan":
         if isinstance(result, ResultValue):
             raise JudgementError("采样方案需要 n 个结果")
@@ -116,6 +119,22 @@ def judge_text(
     return judge(
         parsed, spec, comparison=comparison, rule=rule, uncertainty=uncertainty,
         lod=lod, loq=loq, density=density,
+    )  # fmt: skip
+
+
+def judge_qualitative(
+    result: str | ResultValue, spec: LimitSpec, *, comparison: str = "full"
+) -> Judgement:
+    """A limit that is a state (商业无菌): the result states it, or its negation."""
+    text = result.text if isinstance(result, ResultValue) else str(result)
+    state = qualitative_state(text, spec.text)
+    if state is None:
+        raise ParseError(f"结果“{text}”应写作“{spec.text}”或“非{spec.text}”")
+    word = "符合" if state else "不符合"
+    reason = f"检测结果：{text}，{word}“{spec.text}”的要求，判定{word}。"
+    return Judgement(
+        verdict="pass" if state else "fail", reason_source=reason, rule="simple",
+        comparison=comparison, result=ResultValue(text=text), limit=spec,
     )  # fmt: skip
 
 
@@ -249,7 +268,7 @@ def _check_one(
             parse_result(text)
     elif looks_like_list(result):
         parse_results(result)
-    else:
+    elif qualitative_state(result) is None:
         parse_result(result)
     match = index.lookup(item, names, day, standard=standard, basis=basis, condition=condition)
     if isinstance(match, NoLimit):

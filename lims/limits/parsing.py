@@ -30,6 +30,8 @@ __all__ = [
     "parse_quantity",
     "normalise_text",
     "declared_limit_text",
+    "qualitative_state",
+    "QUALITATIVE_LIMITS",
     "GMP_TEXT",
 ]
 
@@ -40,7 +42,10 @@ class ParseError(ValueError):
 
 LIMIT_KINDS = (
     "max", "min", "range", "not_detected", "not_permitted", "plan", "gmp", "declared",
+    "qualitative",
 )  # fmt: skip
+# Limits that are a state, not a number: the result is the state or its negation.
+QUALITATIVE_LIMITS = ("商业无菌",)
 GMP_TEXT = "按生产需要适量使用"
 DECLARED_TEXT = "明示值"
 
@@ -102,7 +107,7 @@ class LimitSpec:
             return "不得使用"
         if self.kind == "gmp":
             return GMP_TEXT
-        if self.kind == "declared":
+        if self.kind in ("declared", "qualitative"):
             return self.text
         if self.kind == "plan" and self.plan is not None:
             return self.plan.text()
@@ -149,8 +154,10 @@ class ResultValue:
             return "未检出" + (unit if unit.startswith("/") else "")
         if self.detected and self.value is None:
             return "检出" + (unit if unit.startswith("/") else "")
+        if self.value is None:  # a qualitative result (商业无菌)
+            return self.text
         prefix = "" if self.qualifier == "=" else self.qualifier
-        return f"{prefix}{format_decimal(self.value)}{unit}"  # type: ignore[arg-type]
+        return f"{prefix}{format_decimal(self.value)}{unit}"
 
 
 # --- normalisation -------------------------------------------------------------------
@@ -274,6 +281,8 @@ def parse_limit(text: str) -> LimitSpec:
     lowered = token.lower()
     if any(word in lowered for word in _NOT_PERMITTED_WORDS):
         return LimitSpec(kind="not_permitted", text=original, qualifier=qualifier)
+    if token in QUALITATIVE_LIMITS:
+        return LimitSpec(kind="qualitative", text=token, qualifier=qualifier)
     if GMP_TEXT in token:
         return LimitSpec(kind="gmp", text=original, qualifier=qualifier)
     if DECLARED_TEXT in token:
@@ -370,6 +379,19 @@ def declared_limit_text(spec: LimitSpec, declared: str) -> str:
             raise ParseError(f"明示值单位 {unit.symbol} 与允差单位 {spec.unit.symbol} 不一致")
     low, high = value - width, value + width
     return f"{format_decimal(max(low, Decimal(0)))}~{format_decimal(high)}{shown}"
+
+
+def qualitative_state(text: str, expected: str | None = None) -> bool | None:
+    """For a qualitative result: True if it states ``expected`` (商业无菌), False if it
+    states the negation (非商业无菌, 不符合商业无菌要求), None if it is not such a text.
+    Without ``expected`` any of :data:`QUALITATIVE_LIMITS` is tried."""
+    token = normalise_text(text or "").replace(" ", "")
+    for word in (expected,) if expected else QUALITATIVE_LIMITS:
+        if token in (word, f"符合{word}", f"符合{word}要求"):
+            return True
+        if token in (f"非{word}", f"不是{word}", f"不符合{word}", f"不符合{word}要求"):
+            return False
+    return None
 
 
 def _unit_or_error(rest: str, original: str) -> Unit | None:

@@ -261,7 +261,7 @@ def _convert(
                 spec = parse_limit(f"{limit}{unit}")
                 if spec.kind in ("max", "min", "range") and spec.unit is None:
                     problems.append(f"数值限量“{limit}”缺少单位")
-                if spec.kind in ("not_detected", "not_permitted", "gmp") and unit:
+                if spec.kind in ("not_detected", "not_permitted", "gmp", "qualitative") and unit:
                     problems.append(f"“{limit}”不应带单位“{unit}”")
             except ParseError as exc:
                 problems.append(str(exc))

@@ -90,6 +90,7 @@ _ALIASES: dict[str, tuple[str, str]] = {
     "/25g": ("/25g", "detection_per_25g"),
     "/25ml": ("/25mL", "detection_per_25mL"),
     "/250ml": ("/250mL", "detection_per_250mL"),
+    "°t": ("°T", "thorner_degree"),
     "mg/100cm2": ("mg/100cm²", "milligram / hundred_square_centimetre"),
     "mg/dm2": ("mg/dm²", "milligram / decimeter ** 2"),
     "mg/cm2": ("mg/cm²", "milligram / centimeter ** 2"),
@@ -115,6 +116,8 @@ _SPELLINGS: dict[str, str] = {
     "%(m/m)": "%",
     "g/100g(%)": "g/100g",
     "cfu/25g": "/25g",
+    "ºt": "°t",
+    "度t": "°t",
     "cfu/25ml": "/25ml",
     "mpn/100ml": "mpn/100ml",
     "个/g": "cfu/g",
@@ -132,6 +135,7 @@ _KIND_NAMES: dict[str, str] = {
     "detection_25g": "检出数（每25 g）",
     "detection_25ml": "检出数（每25 mL）",
     "detection_250ml": "检出数（每250 mL）",
+    "thorner_acidity": "酸度（吉尔涅尔度）",
     "mass_per_area": "单位面积质量",
 }
 
@@ -171,6 +175,7 @@ def _kind_of(expression: str) -> str:
         ureg.parse_units("detection_per_25g").dimensionality: "detection_25g",
         ureg.parse_units("detection_per_25mL").dimensionality: "detection_25ml",
         ureg.parse_units("detection_per_250mL").dimensionality: "detection_250ml",
+        ureg.parse_units("thorner_degree").dimensionality: "thorner_acidity",
         ureg.parse_units("mg/cm**2").dimensionality: "mass_per_area",
     }
     kind = table.get(dims)

@@ -72,6 +72,8 @@ GB 2763-2026,4.2,氟唑菌酰胺,,GB2763:叶菜,叶菜类蔬菜,,≤10,mg/kg,fre
 GB 19298-2014,表3,铜绿假单胞菌,,GB2762:包装饮用水,包装饮用水,,"n=5,c=0,m=0",CFU/250mL,fresh,,no,,,,t,no
 产品明示标准和质量要求,明示,蛋白质,,GB2762:饮料,饮料,,≥明示值,g/100g,fresh,,no,,,,t,no
 产品明示标准和质量要求,明示,酒精度,,GB2762:酒,酒类,,明示值±1.0,%vol,fresh,,no,,,,t,no
+GB 19298-2014,表2,商业无菌,,GB2762:饮料,饮料,,商业无菌,,fresh,,no,,,,t,no
+GB 19298-2014,表2,酸度,,GB2762:饮料,饮料,,12~18,°T,fresh,,no,,,,t,no
 """,
     "gb2760_additives.csv": """analyte,function,colour,source,verified
 柠檬黄,着色剂,黄,t,yes
@@ -261,3 +263,12 @@ def test_batch_file_without_its_columns_is_refused(tmp_path: Path) -> None:
     batch.write_text("name,food\n铅,菠菜\n", encoding="utf-8")
     result = CliRunner().invoke(limits, ["lookup", "--batch", str(batch), "--json"])
     assert result.exit_code == 2 and "item" in json.loads(result.output)["error"]
+
+
+def test_qualitative_limit_and_thorner_degrees(index) -> None:
+    assert check_result(index, "商业无菌", "其他饮料", "商业无菌", DAY).verdict == "pass"
+    assert check_result(index, "商业无菌", "其他饮料", "非商业无菌", DAY).verdict == "fail"
+    with pytest.raises(ParseError):
+        check_result(index, "商业无菌", "其他饮料", "0.1mg/kg", DAY)
+    assert check_result(index, "酸度", "其他饮料", "18°T", DAY).verdict == "pass"
+    assert check_result(index, "酸度", "其他饮料", "18.5 °T", DAY).verdict == "fail"
