@@ -298,10 +298,14 @@ def build(ref: Path) -> None:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["analyte", "function", "colour", "numeric_max", "source", "verified"])
         numeric = {r["analyte"] for r in final if r["limit"].startswith("≤")}
+        for analyte, function, _source in EXTRA_ADDITIVES:
+            functions.setdefault(analyte, set()).add(function)
         for analyte in sorted(functions):
             writer.writerow([
                 analyte, "|".join(sorted(functions[analyte])), COLOURS.get(analyte, ""),
-                "yes" if analyte in numeric else "no", "GB 2760-2024 表A.1 功能", "secondary",
+                "yes" if analyte in numeric else "no",
+                EXTRA_SOURCES.get(analyte, "GB 2760-2024 表A.1 功能"),
+                "no" if analyte in EXTRA_SOURCES else "secondary",
             ])  # fmt: skip
     print(
         f"limits_gb2760.csv: {len(final)} rows "
@@ -312,6 +316,16 @@ def build(ref: Path) -> None:
 # The A.4 proportion-sum items as limit rows (≤1, no unit): on once the loader accepts a
 # dimensionless limit.
 EMIT_A4_ROWS = False
+# Additives the 2024 edition no longer lists at all (so 不得使用 in every category).
+EXTRA_ADDITIVES = [
+    (
+        "偶氮甲酰胺",
+        "面粉处理剂",
+        "GB 2760-2014 表A.1 列有偶氮甲酰胺(06.03.01 小麦粉 0.045 g/kg，凭记忆)；"
+        "GB_2760-2024.txt 全文检索无“偶氮甲酰胺”：2024 版不再允许使用",
+    ),
+]
+EXTRA_SOURCES = {a: s for a, _f, s in EXTRA_ADDITIVES}
 # E.1 rows the secondary parse lost, read from the text (pdf page)
 EXTRA_E1 = {
     "12.02": ("鲜味剂和助鲜剂", 252),

@@ -88,12 +88,15 @@ def spec_rows(names: dict[str, str]) -> list[dict[str, str]]:
             expressed = m.group(1)
             analyte = analyte[: m.start()]
         for code in codes.split():
-            node = f"PRODUCT:{code}"
-            if node not in names:
+            # a bare rules code is a PRODUCT node; a code with ":" is a node of the standard's
+            # own scheme (GB 29921 is mapped on the GB 2762 tree), checked by the loader
+            node = code if ":" in code else f"PRODUCT:{code}"
+            if ":" not in code and node not in names:
                 raise SystemExit(f"rows_products.txt line {number}: 细类 {code} 不存在")
             out.append({
                 "standard": standard, "clause": clause, "analyte": analyte,
-                "expressed_as": expressed, "category": node, "category_text": names[node],
+                "expressed_as": expressed, "category": node,
+                "category_text": names.get(node, node.split(":", 1)[1]),
                 "exclusions": "", "limit": limit, "unit": unit, "basis": "as_is",
                 "condition": "", "temporary": "no", "notes": notes,
                 "effective_from": "", "effective_to": "",
@@ -226,7 +229,11 @@ def build() -> None:
     rows = spec_rows(names)
     from lims.foods.analytes import analyte_key
 
-    covered = {(r["category"].split(":", 1)[1], analyte_key(r["analyte"])) for r in rows}
+    covered = {
+        (r["category"].split(":", 1)[1], analyte_key(r["analyte"]))
+        for r in rows
+        if r["category"].startswith("PRODUCT:")
+    }
     rows += declared_rows(items, names, covered)
     path = DATA / "food_categories.csv"
     records = _read(path)
