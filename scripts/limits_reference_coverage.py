@@ -28,25 +28,55 @@ from lims.limits.coverage import CoverageQuery, measure  # noqa: E402
 from lims.limits.library import load_shipped_library  # noqa: E402
 
 
+def _rules_basis() -> dict[tuple[str, str], str]:
+    """(table, 序号) -> basis standards, from the rules as lims ships them (repaired)."""
+    path = ROOT / "lims" / "foods" / "data" / "rules_2026_items.csv"
+    with path.open(encoding="utf-8") as handle:
+        return {(r["table_id"], r["seq"]): r["basis_standards"].replace("|", "、")
+                for r in csv.DictReader(handle)}
+
+
 def reference_queries(reference: Path) -> list[CoverageQuery]:
+    """The 1,916 rows.  Two tables of the source (表24-3 粽子, 表27-1 保健食品, 39 rows) have
+    their columns shifted one to the right (item in the basis column): those rows are
+    read shifted back, their basis taken from lims/foods/data/rules_2026_items.csv."""
     data = json.loads((reference / "gb_checklist_subcat.json").read_text(encoding="utf-8"))
+    known = _rules_basis()
     out = []
     for big, tables in data["categories"].items():
         for table in tables:
             for row in table["items"]:
-                raw = row["检验项目"]
+                raw = (row.get("检验项目") or "").strip()
+                basis = (row.get("依据法律法规或标准") or "").strip()
+                if not raw or raw == "所有样品":  # shifted row
+                    raw = basis
+                    basis = known.get((table["table_no"], str(row.get("序号"))), "")
                 try:
                     item = clean_name(raw)[0]
                 except ValueError:
-                    item = raw.strip()
+                    item = raw
                 out.append(
                     CoverageQuery(
                         item=item,
                         foods=tuple(dict.fromkeys((table["name"].strip(), big.strip()))),
-                        basis=row.get("依据法律法规或标准") or "",
+                        basis=basis,
                         where=f"{table['table_no']}#{row.get('序号')}",
                     )
                 )
+    return out
+
+
+def declared_where_not_cited(report_misses: list, queries: list[CoverageQuery], index, on) -> list:
+    """Rows whose lookup asks for a declared value although the rules do not cite the
+    product's own standard or label (should be none)."""
+    from lims.limits.lookup import lookup_item
+
+    out = []
+    for q in queries:
+        if any(w in q.basis for w in ("明示", "标签", "企业标准", "产品技术要求")):
+            continue
+        if lookup_item(index, q.item, q.foods, on).declared_value_required:
+            out.append(f"{q.where} {q.item} @ {'|'.join(q.foods)} ({q.basis})")
     return out
 
 
@@ -69,14 +99,20 @@ def main() -> None:
             writer.writerow(["item", "food", "date"])
             for q in queries:
                 writer.writerow([q.item, "|".join(q.foods), on.isoformat()])
-    report = measure(load_shipped_library(), queries, on)
+    index = load_shipped_library()
+    report = measure(index, queries, on)
+    unexpected = declared_where_not_cited(report.misses, queries, index, on)
     if args.json:
         data = report.to_dict()
+        data["declared_where_rules_do_not_cite_it"] = unexpected
         if not args.misses:
             data.pop("misses")
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         print("\n".join(report.lines(args.misses)))
+        print(f"需明示值但细则未引用产品明示标准或标签的行：{len(unexpected)}")
+        for line in unexpected:
+            print(f"  {line}")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,10 @@ from .lookup import ItemLookup, lookup_item
 __all__ = ["CoverageQuery", "CoverageReport", "basis_key", "measure", "rules_queries"]
 
 _EDITION = re.compile(r"[-—]\d{4}$")
+# Several bases in one cell: "GB 2760、GB 2762", "GB 2749 / 产品明示标准和质量要求", "GB 29921 GB 31607".
+_BASIS_SPLIT = re.compile(
+    r"\s+/\s*|[、,，;；\n]|\s+(?=(?:GB|NY|SN|QB|SB|LS|DB|T/|卫生部|产品明示|农业|整顿|食品整治|国家|市场监管))"
+)
 
 
 def basis_key(basis: str) -> str:
@@ -27,7 +31,7 @@ def basis_key(basis: str) -> str:
     text = (basis or "").strip()
     if not text:
         return "(未注明)"
-    first = re.split(r"[、,，;；\n]", text)[0].strip()
+    first = _BASIS_SPLIT.split(text)[0].strip()
     return _EDITION.sub("", first)
 
 

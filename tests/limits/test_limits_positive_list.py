@@ -272,3 +272,22 @@ def test_qualitative_limit_and_thorner_degrees(index) -> None:
         check_result(index, "商业无菌", "其他饮料", "0.1mg/kg", DAY)
     assert check_result(index, "酸度", "其他饮料", "18°T", DAY).verdict == "pass"
     assert check_result(index, "酸度", "其他饮料", "18.5 °T", DAY).verdict == "fail"
+
+
+def test_coverage_counts_by_basis_standard(index) -> None:
+    from lims.limits.coverage import CoverageQuery, basis_key, measure
+
+    assert basis_key("GB 2763-2021") == "GB 2763"
+    assert basis_key("GB 2749 / 产品明示标准和质量要求") == "GB 2749"
+    assert basis_key("GB 29921 GB 31607") == "GB 29921"
+    assert basis_key("GB/T 22474、GB 2760") == "GB/T 22474"
+    queries = [
+        CoverageQuery("苯甲酸及其钠盐", ("白酒",), "GB 2760", "t#1"),
+        CoverageQuery("克百威", ("菠菜",), "GB 2763", "t#2"),
+        CoverageQuery("腐霉利", ("菠菜",), "GB 2763", "t#3"),
+        CoverageQuery("蛋白质", ("其他饮料",), "产品明示标准和质量要求", "t#4"),
+    ]
+    report = measure(index, queries, DAY)
+    assert (report.found, report.total, report.declared) == (3, 4, 1)
+    assert report.by_basis == {"GB 2760": [1, 1], "GB 2763": [1, 2], "产品明示标准和质量要求": [1, 1]}
+    assert [m["item"] for m in report.misses] == ["腐霉利"]
