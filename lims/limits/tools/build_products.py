@@ -33,7 +33,6 @@ LIMIT_COLUMNS = [
     "limit", "unit", "basis", "condition", "temporary", "notes", "effective_from",
     "effective_to", "source", "verified",
 ]  # fmt: skip
-RECOMMENDED = re.compile(r"^(GB/T|QB/T|SB/T|LS/T|NY/T|DB)")
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -113,9 +112,8 @@ def declared_rows(
     seen: set[tuple[str, str]] = set()
     for it in items:
         basis = [b.strip() for b in it["basis_standards"].split("|") if b.strip()]
-        own = any("明示" in b or "企业标准" in b for b in basis)
-        only_recommended = bool(basis) and all(RECOMMENDED.match(b) for b in basis)
-        if not (own or only_recommended):
+        # only where the rules themselves send the lab to the product's own standard/label
+        if not any("明示" in b or "企业标准" in b or "标签" in b for b in basis):
             continue
         key = (it["subcategory_code"], it["analyte_key"])
         if key in covered or key in seen:
@@ -161,6 +159,7 @@ STANDARDS = {
     "GB 7101-2022": ("食品安全国家标准 饮料", "2023-06-30"),
     "GB 17400-2015": ("食品安全国家标准 方便面", "2016-11-13"),
     "GB 7099-2015": ("食品安全国家标准 糕点、面包", "2016-09-22"),
+    "GB/T 15037-2006": ("葡萄酒", "2008-01-01"),
     "GB 2759-2015": ("食品安全国家标准 冷冻饮品和制作料", "2016-11-13"),
     "GB 19640-2016": ("食品安全国家标准 冲调谷物制品", "2017-06-23"),
     "GB 13102-2022": ("食品安全国家标准 浓缩乳制品", "2023-06-30"),
