@@ -26,7 +26,7 @@ from .judgement import (
     judge_plan,
     judge_total_for_species,
 )
-from .lookup import food_candidates, split_group_item
+from .lookup import food_candidates, proportion_function, split_group_item
 from .parsing import (
     LimitSpec,
     ParseError,
@@ -203,6 +203,9 @@ def check_result(
         "comparison": comparison, "rule": rule, "uncertainty": uncertainty, "lod": lod,
         "loq": loq, "density": density, "declared": declared,
     }  # fmt: skip
+    function = proportion_function(item)
+    if function is not None:
+        return _check_proportion(index, item, function, names, result, day, parts)
     group, members = split_group_item(index, item)
     if group is not None:
         return _check_group(index, item, group, members, names, result, day, parts, options)
@@ -441,6 +444,47 @@ def _check_group(
 
 # --- GB 2760 附录A A.4: sum of proportions ----------------------------------------------
 
+
+def _check_proportion(
+    index: LimitIndex,
+    item: str,
+    function: str,
+    names: list[str],
+    result: str,
+    day: dt.date,
+    parts: Mapping[str, str],
+) -> CheckOutcome:
+    """The rules item "防腐剂混合使用时…比例之和": judged from the sample's additive results."""
+    from .judgement import VERDICT_ZH
+
+    match = index.proportion_rule(function, names, day)
+    if isinstance(match, NoLimit):
+        data = {
+            "verdict": "no_limit", "verdict_zh": "无限量", "reason": match.reason,
+            "rule": "simple", "comparison": "full", "limit": None, "result": {"text": result},
+            "lookup": {"date": day.isoformat(), "code": match.code}, "notes": [],
+            "verified": None, "temporary": False, "declared_value_required": False,
+        }  # fmt: skip
+        return CheckOutcome(verdict="no_limit", data=data)
+    if not parts:
+        raise ParseError(
+            f"“{item}”由各添加剂的结果计算，请写作 苯甲酸及其钠盐=0.5g/kg;山梨酸及其钾盐=0.3g/kg"
+        )
+    sums = proportion_sums(index, names, parts, day, functions=(function,), at_least=1)
+    if not sums:
+        raise JudgementError(f"所给结果中没有在该食品中具有数值型最大使用量的{function}")
+    verdict = max((p.verdict for p in sums), key=_SEVERITY.index)
+    data = {
+        "verdict": verdict, "verdict_zh": VERDICT_ZH[verdict],
+        "reason": "；".join(p.reason for p in sums), "rule": "simple", "comparison": "full",
+        "limit": {**match.to_dict(index.graph), "display": "≤1"}, "result": {"text": result},
+        "item": item, "proportion_sums": [p.to_dict() for p in sums], "notes": list(match.notes),
+        "lookup": {"date": day.isoformat(), "food": match.food, "food_code": match.food_code},
+        "verified": match.verified, "temporary": False, "declared_value_required": False,
+    }  # fmt: skip
+    return CheckOutcome(verdict=verdict, data=data, match=match)
+
+
 PROPORTION_FUNCTIONS = ("防腐剂", "抗氧化剂", "着色剂")
 
 
@@ -495,6 +539,9 @@ def proportion_sums(
     foods: str | Sequence[str],
     results: Mapping[str, str],
     on: dt.date | None = None,
+    *,
+    functions: Sequence[str] = PROPORTION_FUNCTIONS,
+    at_least: int = 2,
 ) -> list[ProportionSum]:
     """The A.4 sums over a sample's additive results ({analyte: result text}).
 
@@ -523,7 +570,7 @@ def proportion_sums(
         amount = _to_limit_unit(value.value, value.unit, spec, None)
         unit = spec.unit.symbol if spec.unit else ""
         for function in additive.functions:
-            if function not in PROPORTION_FUNCTIONS:
+            if function not in PROPORTION_FUNCTIONS or function not in functions:
                 continue
             if function == "着色剂":
                 if not additive.colour:
@@ -534,7 +581,7 @@ def proportion_sums(
             groups.setdefault(label, []).append((key, amount, spec.value, unit))
     out = []
     for label, parts in groups.items():
-        if len(parts) < 2:
+        if len(parts) < at_least:
             continue
         total = sum((a / m for _, a, m, _ in parts), Decimal(0))
         out.append(ProportionSum(label, tuple(parts), total))

@@ -485,6 +485,48 @@ class LimitIndex:
             matched_code=food_code, distance=0, notes=(*notes, reason), absent=True,
         )  # fmt: skip
 
+    def proportion_rule(
+        self, function: str, foods: str | Sequence[str], on: dt.date | None = None
+    ) -> LimitMatch | NoLimit:
+        """GB 2760 附录A A.4 as a limit: same-function additives with a numerical maximum
+        (相同色泽着色剂、防腐剂、抗氧化剂), used together, sum of use/maximum ≤ 1."""
+        day = on or dt.date.today()
+        names = (foods,) if isinstance(foods, str) else tuple(foods)
+        if function not in ("防腐剂", "抗氧化剂", "着色剂"):
+            return NoLimit(
+                f"GB 2760 附录A A.4 的比例之和只适用于相同色泽着色剂、防腐剂、抗氧化剂，不适用于{function}",
+                "no_row",
+            )
+        editions = [self.standards[c] for c in sorted(self._positive)]
+        in_force = [s for s in editions if s.in_force(day)]
+        if not in_force:
+            return NoLimit(f"{day.isoformat()} 无施行中的 GB 2760 版本", "no_edition")
+        edition = in_force[-1]
+        food_code, food_name = None, names[0] if names else ""
+        for name in names:
+            food_code = self.graph.resolve(name, edition.scheme)
+            if food_code is not None:
+                food_name = name
+                break
+        if food_code is None:
+            return NoLimit(f"食品“{'、'.join(names)}”不在 {edition.code} 的食品分类中", "unknown_food")
+        label = "相同色泽着色剂" if function == "着色剂" else function
+        note = (
+            f"{edition.code} 附录A A.4：同一功能且具有数值型最大使用量的食品添加剂（{label}）"
+            "混合使用时，各自用量占其最大使用量的比例之和不应超过1；由样品中各添加剂的结果计算"
+        )
+        row = LimitRow(
+            standard=edition.code, clause="附录A A.4", analyte=f"{label}比例之和",
+            expressed_as="", category=food_code, category_text=self.graph.name(food_code),
+            exclusions=(), limit="≤1", unit="", basis="fresh", condition="", temporary=False,
+            notes=note, effective_from=None, effective_to=None,
+            source=f"{edition.code} 附录A A.4", verified=edition.verified,
+        )  # fmt: skip
+        return LimitMatch(
+            row=row, standard=edition, food=food_name, food_code=food_code,
+            matched_code=food_code, distance=0, notes=(note,),
+        )  # fmt: skip
+
     def lookup_many(
         self, queries: Iterable[tuple[str, str | Sequence[str], dt.date | None]]
     ) -> list[LimitMatch | NoLimit]:

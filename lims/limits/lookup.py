@@ -17,7 +17,26 @@ from typing import Any
 
 from .index import LimitIndex, LimitMatch, NoLimit, weakest_status
 
-__all__ = ["ItemLookup", "lookup_item", "split_group_item", "limit_entry", "food_candidates"]
+__all__ = [
+    "ItemLookup",
+    "lookup_item",
+    "split_group_item",
+    "limit_entry",
+    "food_candidates",
+    "proportion_function",
+]
+
+_PROPORTION = re.compile(r"^(相同色泽着色剂|着色剂|防腐剂|抗氧化剂|甜味剂|[^()]{1,12}?)混合使用时.*比例之和")
+
+
+def proportion_function(item: str) -> str | None:
+    """The function of a rules item "防腐剂混合使用时各自用量占其最大使用量的比例之和"
+    (着色剂 for 相同色泽着色剂), or None for any other item."""
+    match = _PROPORTION.match(unicodedata.normalize("NFKC", item).strip())
+    if match is None:
+        return None
+    word = match.group(1)
+    return "着色剂" if word.endswith("着色剂") else word
 
 _GROUP = re.compile(r"^(?P<head>[^()]+)\((?P<inner>[^()]*[、,;][^()]*)\)$")
 _SEPARATORS = re.compile(r"[、,;]")
@@ -167,6 +186,10 @@ def lookup_item(
     """The limit(s) of ``item`` in ``foods`` on ``on`` (default today)."""
     day = on or dt.date.today()
     names = food_candidates(foods)
+    function = proportion_function(item)
+    if function is not None:
+        answer = index.proportion_rule(function, names, day)
+        return ItemLookup(item, tuple(names), day, None, ((item, answer),))
     try:
         group, members = split_group_item(index, item)
     except ValueError as exc:

@@ -56,6 +56,12 @@ LIMIT_COLUMNS = (
     "effective_from", "effective_to", "source", "verified",
 )  # fmt: skip
 REQUIRED_COLUMNS = ("standard", "clause", "analyte", "category", "limit", "source")
+# Longest text each column may hold: the columns of lims.limits.models.LimitRowRecord
+# (a test keeps the two equal), so a file that loads from CSV also loads into PostgreSQL.
+MAX_LENGTHS = {
+    "clause": 80, "analyte": 255, "expressed_as": 40, "category": 120, "limit": 120,
+    "unit": 30, "basis": 20, "condition": 120,
+}  # fmt: skip
 BASES = ("fresh", "dry", "fat", "as_is", "solid", "as_consumed")
 VERIFIED = ("yes", "no", "secondary")
 _YES = {"yes": True, "y": True, "true": True, "1": True, "是": True, "*": True}
@@ -223,6 +229,9 @@ def _convert(
         for column in REQUIRED_COLUMNS:
             if not get(column):
                 problems.append(f"“{column}”为空")
+        for column, longest in MAX_LENGTHS.items():
+            if len(get(column)) > longest:
+                problems.append(f"“{column}”超过 {longest} 个字符（{len(get(column))} 个）")
         standard = get("standard")
         scheme = None
         if standards is not None and standard:

@@ -1,4 +1,4 @@
-"""declared values of a sample: executive standard and 明示值 (issue 13)
+"""declared values of a sample: executive standard and 明示值; longer limit-row analytes (issue 13)
 
 Revision ID: i13e_declared
 Revises: fbb2f7b9807a
@@ -41,9 +41,16 @@ def upgrade():
     )
     with op.batch_alter_table('sample_declared_value', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sample_declared_value_declaration_id'), ['declaration_id'], unique=False)
+    # GB 2760 names some additives with their members (磷酸及磷酸盐[包括…]): 135 characters.
+    with op.batch_alter_table('limit_row', schema=None) as batch_op:
+        batch_op.alter_column('analyte', existing_type=sa.String(length=120),
+                              type_=sa.String(length=255), existing_nullable=False)
 
 
 def downgrade():
+    with op.batch_alter_table('limit_row', schema=None) as batch_op:
+        batch_op.alter_column('analyte', existing_type=sa.String(length=255),
+                              type_=sa.String(length=120), existing_nullable=False)
     with op.batch_alter_table('sample_declared_value', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sample_declared_value_declaration_id'))
     op.drop_table('sample_declared_value')

@@ -58,3 +58,11 @@ def test_help_and_judge_do_not_import_the_app() -> None:
         modules = _imported_by(*args)
         for heavy in ("weasyprint", "pyhanko", "lims.reports", "lims.samples", "sqlalchemy"):
             assert f" {heavy}\n" not in modules and f" {heavy}." not in modules, (args, heavy)
+
+
+def test_row_length_limits_match_the_database_columns() -> None:
+    from lims.limits.models import LimitRowRecord
+    from lims.limits.rows_io import MAX_LENGTHS
+
+    for column, longest in MAX_LENGTHS.items():
+        assert LimitRowRecord.__table__.c[column].type.length == longest, column

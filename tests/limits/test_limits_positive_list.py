@@ -291,3 +291,26 @@ def test_coverage_counts_by_basis_standard(index) -> None:
     assert (report.found, report.total, report.declared) == (3, 4, 1)
     assert report.by_basis == {"GB 2760": [1, 1], "GB 2763": [1, 2], "产品明示标准和质量要求": [1, 1]}
     assert [m["item"] for m in report.misses] == ["腐霉利"]
+
+
+def test_rules_item_sum_of_proportions(index) -> None:
+    item = "防腐剂混合使用时各自用量占其最大使用量的比例之和"
+    answer = lookup_item(index, item, "其他饮料", DAY)
+    assert answer.found and answer.to_json()["limits"][0]["text"] == "≤1"
+    assert answer.to_json()["limits"][0]["clause"] == "附录A A.4"
+    # 0.6/1.0 + 0.25/0.5 = 1.1
+    over = check_result(index, item, "其他饮料", "苯甲酸及其钠盐=0.6g/kg;山梨酸及其钾盐=0.25g/kg", DAY)
+    assert over.verdict == "fail" and over.data["proportion_sums"][0]["total"] == "1.1"
+    # 0.3/1.0 + 0.2/0.5 = 0.7; colours are not preservatives and are left out
+    under = check_result(
+        index, item, "其他饮料", "苯甲酸及其钠盐=0.3g/kg;山梨酸及其钾盐=0.2g/kg;柠檬黄=0.09g/kg", DAY
+    )
+    assert under.verdict == "pass" and under.data["proportion_sums"][0]["total"] == "0.7"
+    colours = "相同色泽着色剂混合使用时各自用量占其最大使用量的比例之和"
+    assert check_result(
+        index, colours, "其他饮料", "柠檬黄=0.05g/kg;日落黄=0.06g/kg", DAY
+    ).verdict == "fail"
+    sweeteners = lookup_item(index, "甜味剂混合使用时各自用量占其最大使用量的比例之和", "其他饮料", DAY)
+    assert not sweeteners.found
+    with pytest.raises(ParseError):
+        check_result(index, item, "其他饮料", "0.3g/kg", DAY)
