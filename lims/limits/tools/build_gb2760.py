@@ -26,6 +26,7 @@ import csv
 import json
 import re
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -84,18 +85,36 @@ def squeeze(text: str) -> str:
     return re.sub(r"\s+", "", text).replace("（", "(").replace("）", ")").replace("，", ",")
 
 
+SPLIT_VALUE = re.compile(r"(\d+)(?:g/kg|g/L|mg/kg)(\d+)\.")
+
+
 def value_found(pages: list[str], page: int, code: str, value: str) -> bool:
-    """Code then value, within 160 characters, on the cited page or the next."""
+    """Code then value, within 160 characters, on the cited page or the next.
+
+    pdftotext often splits a number around its unit (``1.0 g/kg`` reads ``0g/kg1.``); such a
+    split number, rebuilt, counts when it is the first one after the code."""
     for index in (page - 1, page):
         if not 0 <= index < len(pages):
             continue
         text = pages[index]
         start = 0
         while (hit := text.find(code, start)) >= 0:
-            if value in text[hit + len(code) : hit + len(code) + 160]:
+            window = text[hit + len(code) : hit + len(code) + 160]
+            if value in window:
+                return True
+            split = SPLIT_VALUE.search(window[:60])
+            if split and f"{split.group(2)}.{split.group(1)}" == value:
                 return True
             start = hit + 1
     return False
+
+
+def _same_number(limit: str) -> str:
+    """``≤30.0`` and ``≤30`` are one limit (a row entered twice)."""
+    m = re.fullmatch(r"([≤<])([\d.]+)", limit)
+    if not m:
+        return limit
+    return m.group(1) + format(Decimal(m.group(2)).normalize(), "f")
 
 
 def a2_codes(text: str, a2: dict[int, str]) -> list[str]:
@@ -235,7 +254,7 @@ def build(ref: Path) -> None:
     # both kept only if their limits differ; the engine then asks which applies.
     merged: dict[tuple[str, str, str], dict[str, str]] = {}
     for (analyte, category, limit, unit, _text), row in rows.items():
-        k = (analyte, category, limit + unit)
+        k = (analyte, category, _same_number(limit) + unit)
         if k in merged:
             merged[k]["category_text"] += "；" + row["category_text"]
             continue
@@ -246,11 +265,16 @@ def build(ref: Path) -> None:
         by_cat.setdefault((row["analyte"], row["category"]), []).append(row)
     for group in by_cat.values():
         if len(group) > 1:
-            for i, row in enumerate(group, 1):
-                row["condition"] = (
-                    re.sub(r"^.*?(\((仅限|.*除外)[^)]*\))?$", r"\1", row["category_text"])
-                    or f"第{i}行"
-                )
+            conditions: set[str] = set()
+            for number, row in enumerate(group, 1):
+                restriction = re.sub(
+                    r"^.*?(\((仅限|.*除外)[^)]*\))?$", r"\1", row["category_text"]
+                ).strip()
+                condition = restriction or row["notes"][:30] or "通用"
+                if condition in conditions:
+                    condition = f"{condition}（第{number}行）"
+                conditions.add(condition)
+                row["condition"] = condition
     for code, text, value in AL_ROWS:
         final.append({
             "standard": STANDARD, "clause": "表A.1", "analyte": "铝的残留量",
