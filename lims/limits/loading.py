@@ -17,8 +17,9 @@ from importlib import resources
 from pathlib import Path
 
 from .index import LimitIndex
-from .records import LimitRow
+from .records import LibraryError, LimitRow
 from .rows_io import (
+    ImportRefused,
     load_additives,
     load_analytes,
     load_categories,
@@ -70,7 +71,10 @@ def load_library(directory: Path | str, placement_path: Path | str | None = None
     analytes = load_analytes(base / "analytes.csv")
     rows: list[LimitRow] = []
     for path in limit_files(base):
-        rows.extend(load_limit_rows(path))
+        try:
+            rows.extend(load_limit_rows(path))
+        except ImportRefused as exc:
+            raise LibraryError(f"{path.name}：{exc}") from None
     placements = load_placements(placement_path) if placement_path else []
     return LimitIndex(
         standards, rows, categories, analytes,
