@@ -77,7 +77,9 @@ def analyte_name(raw: str) -> str:
         if name.startswith(colour + "及其铝色淀"):
             return colour
     name = re.sub(r"\((包括|又名|简称)[^)]*\)", "", name)
-    name = re.sub(r"\[包括.*\]$", "", name)
+    # what is left of a bracket that the parse broke (nested brackets, 以…计 glued on)
+    name = re.split(r"\s*[\[(]\s*(?:包括|又名|简称)", name)[0]
+    name = re.split(r"[\])]", name)[0] if name.count(")") > name.count("(") else name
     return name.strip()
 
 
