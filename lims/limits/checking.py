@@ -613,6 +613,8 @@ def _species_fallback(
             data = outcome.to_dict()
             data["limit"].update(limit)
             data["lookup"] = {"date": day.isoformat(), "food": found.food, "species": species}
+            data.update(verified=found.verified, temporary=found.temporary,
+                        declared_value_required=False)
             return CheckOutcome(verdict="pass", data=data, match=found, judgement=outcome)
         data = {
             "verdict": "no_limit", "verdict_zh": "无限量",
@@ -624,6 +626,8 @@ def _species_fallback(
             "result": {"text": result}, "requires": species, "notes": ["总量先于形态测定"],
             "lookup": {"date": day.isoformat(), "food": found.food, "species": species},
         }  # fmt: skip
+        data.update(verified=found.verified, temporary=found.temporary,
+                    declared_value_required=False)
         return CheckOutcome(verdict="no_limit", data=data, match=found)
     return None
 

@@ -314,3 +314,22 @@ def test_rules_item_sum_of_proportions(index) -> None:
     assert not sweeteners.found
     with pytest.raises(ParseError):
         check_result(index, item, "其他饮料", "0.3g/kg", DAY)
+
+
+def test_every_verdict_carries_verified(index) -> None:
+    outcomes = [
+        check_result(index, "腐霉利", "菠菜", "0.1mg/kg", DAY),  # no limit
+        check_result(index, "苯甲酸及其钠盐", "白酒", "未检出", DAY),  # absence
+        check_result(index, "合成着色剂(柠檬黄、日落黄)", "其他饮料", "未检出", DAY),  # group
+        check_result(index, "蛋白质", "其他饮料", "2g/100g", DAY),  # declared value missing
+    ]
+    assert [o.data["verified"] for o in outcomes] == [None, "yes", "secondary", "no"]
+    assert [o.limit_unverified for o in outcomes] == [False, False, True, True]
+    assert all(set(o.data) >= {"verified", "temporary", "declared_value_required"} for o in outcomes)
+
+
+def test_species_fallback_carries_verified() -> None:
+    from lims.limits.library import load_shipped_library
+
+    outcome = check_result(load_shipped_library(), "总汞(以Hg计)", "草鱼", "0.1mg/kg", DAY)
+    assert outcome.verdict == "pass" and outcome.data["verified"] == outcome.match.verified
