@@ -36,6 +36,14 @@ def _rules_basis() -> dict[tuple[str, str], str]:
                 for r in csv.DictReader(handle)}
 
 
+def _food(name: str) -> str:
+    """A 细类 name without the footnote letter some tables carry (熏烧烤肉类（自制）a)."""
+    try:
+        return clean_name(name)[0]
+    except ValueError:
+        return name.strip()
+
+
 def reference_queries(reference: Path) -> list[CoverageQuery]:
     """The 1,916 rows.  Two tables of the source (表24-3 粽子, 表27-1 保健食品, 39 rows) have
     their columns shifted one to the right (item in the basis column): those rows are
@@ -58,7 +66,7 @@ def reference_queries(reference: Path) -> list[CoverageQuery]:
                 out.append(
                     CoverageQuery(
                         item=item,
-                        foods=tuple(dict.fromkeys((table["name"].strip(), big.strip()))),
+                        foods=tuple(dict.fromkeys((_food(table["name"]), big.strip()))),
                         basis=basis,
                         where=f"{table['table_no']}#{row.get('序号')}",
                     )
