@@ -129,7 +129,7 @@ def declared_rows(
             "effective_from": "", "effective_to": "",
             "source": f"食品安全监督抽检实施细则（2026年版）{it['table_id']} 第{it['seq']}项 依据 "
                       + "、".join(basis) + "（rules_2026_items.csv）",
-            "verified": "yes",
+            "verified": "secondary",  # the rules table is a secondary parse
         })  # fmt: skip
     return out
 
@@ -220,7 +220,7 @@ def add_standards(used: set[str]) -> None:
             "scheme": "PRODUCT", "base_edition": "",
             "notes": "产品标准：食品类别为抽检细则的细类（PRODUCT 分类）；数值凭对标准的了解录入，待核"
             if code != DECLARED_STANDARD else "按产品明示标准/标签明示值判定，需在收样时记录明示值",
-            "source": code, "verified": "no" if code != DECLARED_STANDARD else "yes",
+            "source": code, "verified": "no" if code != DECLARED_STANDARD else "secondary",
         })  # fmt: skip
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")
