@@ -108,12 +108,18 @@ def spec_rows(names: dict[str, str]) -> list[dict[str, str]]:
 def declared_rows(
     items: list[dict[str, str]], names: dict[str, str], covered: set[tuple[str, str]]
 ) -> list[dict[str, str]]:
+    notes = {(n["table_id"], n["ref"]): n["text"] for n in _read(RULES / "rules_2026_notes.csv")}
     out = []
     seen: set[tuple[str, str]] = set()
     for it in items:
         basis = [b.strip() for b in it["basis_standards"].split("|") if b.strip()]
-        # only where the rules themselves send the lab to the product's own standard/label
-        if not any("明示" in b or "企业标准" in b or "标签" in b for b in basis):
+        # only where the rules themselves send the lab to the product's own standard/label:
+        # in the basis column, or by a table note ("限产品明示标准和质量要求有限量规定时检测")
+        by_note = any(
+            "产品明示标准" in notes.get((it["table_id"], ref), "")
+            for ref in filter(None, it["footnote_refs"].split("|"))
+        ) and not any(b.startswith("GB 2760") for b in basis)
+        if not (by_note or any("明示" in b or "企业标准" in b or "标签" in b for b in basis)):
             continue
         key = (it["subcategory_code"], it["analyte_key"])
         if key in covered or key in seen:
