@@ -384,11 +384,13 @@ def lookup_command(
                 try:
                     answer = lookup_item(index, item_text, food, _row_date(record, on))
                     data = answer.to_json()
+                    shown = answer.rows()
                 except (ValueError, *_INPUT_ERRORS) as exc:
                     data = {"item": item_text, "food": food, "found": False, "limits": [],
                             "declared_value_required": False, "reason": str(exc)}  # fmt: skip
+                    shown = []
                 data["food"] = food
-                _line(data, as_json, _lookup_text(data))
+                _line(data, as_json, _lookup_text(data, shown))
 
         _with_library(run_batch)
         return
@@ -402,14 +404,14 @@ def lookup_command(
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        click.echo(_lookup_text(data))
+        click.echo(_lookup_text(data, answer.rows()))
 
 
-def _lookup_text(data: dict[str, Any]) -> str:
+def _lookup_text(data: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     head = f"{data['item']} @ {data['food']}：" + ("找到限量" if data["found"] else "未找到限量")
     lines = [head]
-    for limit in data["limits"]:
-        who = f"{limit['analyte']} " if limit.get("analyte") else ""
+    for limit in rows:
+        who = f"{limit['analyte']} " if limit.get("analyte") != data["item"] else ""
         status = "" if limit["verified"] == "yes" else "（限量待核）"
         lines.append(
             f"  {who}{limit['text']}  {limit['standard']} {limit['clause']} “{limit['category']}”"

@@ -159,15 +159,19 @@ class ItemLookup:
             parts.append(text)
         return "\n".join(parts)
 
+    def rows(self) -> list[dict[str, Any]]:
+        """Each limit with the analyte it is for (a group item has one per member)."""
+        return [limit_entry(m, name) for name, m in self.matches]
+
     def to_json(self) -> dict[str, Any]:
-        """The object of ``lims limits lookup --json`` (one per batch row)."""
+        """The object of ``lims limits lookup --json`` (one per batch row): exactly the
+        keys item, food, found, limits [text, value, unit, standard, clause, category,
+        verified], declared_value_required, reason."""
         return {
             "item": self.item,
             "food": "|".join(self.foods),
             "found": self.found,
-            "limits": [
-                limit_entry(m, name if self.group else None) for name, m in self.matches
-            ],
+            "limits": [limit_entry(m) for _, m in self.matches],
             "declared_value_required": self.declared_value_required,
             "reason": self.reason,
         }

@@ -239,6 +239,8 @@ def test_lookup_and_check_batch_json_lines(index, tmp_path: Path, monkeypatch) -
     assert all(set(line) == keys for line in lines)
     assert [line["found"] for line in lines] == [True, True, True, False]
     assert lines[1]["food"] == "菠菜|蔬菜"
+    assert all(set(limit) == {"text", "value", "unit", "standard", "clause", "category", "verified"}
+               for line in lines for limit in line["limits"])
     assert set(lines[1]["limits"][0]) == {
         "text", "value", "unit", "standard", "clause", "category", "verified"}  # fmt: skip
     assert lines[1]["limits"][0]["value"] == "0.02" and lines[1]["limits"][0]["unit"] == "mg/kg"

@@ -36,3 +36,11 @@ def test_lookup_page(make_user, login, client):
         "item": "铅", "food": "菠菜", "date": "2026-13-01"})
     assert bad_date.status_code == 422
     assert client.get("/limits/").status_code == 200
+
+
+def test_lookup_page_shows_each_member_of_a_group_item(make_user, login, client):
+    make_user("wang", roles=(Role.TECHNICIAN,))
+    login("wang")
+    html = client.get("/limits/lookup", query_string={
+        "item": "合成着色剂(柠檬黄、日落黄)", "food": "果冻", "date": "2026-10-01"}).get_data(as_text=True)
+    assert "<td>柠檬黄</td>" in html and "<td>日落黄</td>" in html
