@@ -18,7 +18,6 @@ from flask.cli import with_appcontext
 
 from lims.core.localtime import local_today
 
-from .checking import check_result, judge_text
 from .judgement import COMPARISON_ZH, COMPARISONS, RULE_ZH, RULES, JudgementError
 from .parsing import ParseError
 from .rounding import RoundingError
@@ -110,6 +109,8 @@ def judge_command(
     as_json: bool,
 ) -> None:
     """Judge a result against a limit written as standards write it."""
+    from .checking import judge_text
+
     try:
         outcome = judge_text(
             result, limit_text, comparison=comparison, rule=rule, uncertainty=uncertainty,
@@ -121,12 +122,20 @@ def judge_command(
 
 
 @limits.command("check")
-@click.option("--item", required=True, help="检验项目，如 铅(以Pb计)、毒死蜱")
+@click.option("--item", default=None, help="检验项目，如 铅(以Pb计)、毒死蜱、合成着色剂(柠檬黄、日落黄)")
 @click.option(
-    "--food", "foods", required=True, multiple=True,
+    "--food", "foods", multiple=True,
     help="食品名称；可重复给出多个候选名称（最具体的在前），或用 | 分隔",
 )  # fmt: skip
-@click.option("--result", "result", required=True, help="检测结果；采样方案给出 n 个结果，逗号分隔")
+@click.option(
+    "--result", "result", default=None,
+    help="检测结果；采样方案给出 n 个结果，逗号分隔；组分结果写作 柠檬黄=0.05g/kg;日落黄=未检出",
+)  # fmt: skip
+@click.option("--declared", default=None, help="产品明示值（执行标准或标签），如 ≥3.0g/100g 或 52%vol")
+@click.option(
+    "--batch", "batch_path", type=click.Path(exists=True, dir_okay=False), default=None,
+    help="CSV：表头 item,food,result[,date][,declared]；每行输出一个 JSON 对象（JSON Lines）",
+)  # fmt: skip
 @click.option("--date", "date_text", default=None, help="抽样日期 YYYY-MM-DD（默认今天）")
 @click.option("--standard", default=None, help="只在该标准中查找，如 GB 2763 或 GB 2762-2025")
 @click.option("--basis", default=None, help="限量基准：fresh/dry/fat/as_is/solid")
@@ -141,7 +150,9 @@ def judge_command(
 def check_command(
     item: str,
     foods: tuple[str, ...],
-    result: str,
+    result: str | None,
+    declared: str | None,
+    batch_path: str | None,
     date_text: str | None,
     standard: str | None,
     basis: str | None,
@@ -154,21 +165,81 @@ def check_command(
     density: str | None,
     as_json: bool,
 ) -> None:
-    """Look the limit up in the library, then judge the result."""
-    try:
-        on = dt.date.fromisoformat(date_text) if date_text else local_today()
-    except ValueError:
-        _fail(f"无法识别的日期：{date_text!r}（应为 YYYY-MM-DD）", as_json)
+    """Look the limit up in the library, then judge the result (or every row of --batch)."""
+    from .checking import check_result
+
+    on = _date(date_text, as_json)
+    if batch_path is not None:
+        records = _batch_records(batch_path, ("item", "food", "result"), as_json)
+        _with_library(lambda index: _check_batch(index, records, on, comparison, rule, as_json))
+        return
+    if not item or not foods or result is None:
+        _fail("需要 --item、--food 与 --result（或 --batch 文件）", as_json)
     names = [n.strip() for f in foods for n in f.split("|") if n.strip()]
     try:
         outcome = _with_library(lambda index: check_result(
             index, item, names, result, on, standard=standard, basis=basis,
             condition=condition, comparison=comparison, rule=rule, uncertainty=uncertainty,
-            lod=lod, loq=loq, density=_density(density),
+            lod=lod, loq=loq, density=_density(density), declared=declared,
         ))  # fmt: skip
     except (ValueError, *_INPUT_ERRORS) as exc:
         _fail(str(exc), as_json)
     _emit(outcome.data, as_json)
+
+
+def _date(text: str | None, as_json: bool) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text) if text else local_today()
+    except ValueError:
+        _fail(f"无法识别的日期：{text!r}（应为 YYYY-MM-DD）", as_json)
+
+
+def _batch_records(path: str, required: tuple[str, ...], as_json: bool) -> list[dict[str, str]]:
+    """Rows of a batch CSV; a missing column refuses the whole file before any output."""
+    from .rows_io import read_table
+
+    try:
+        records = read_table(path)
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        _fail(f"无法读取批量文件：{exc}", as_json)
+    if records:
+        missing = [c for c in required if c not in records[0]]
+        if missing:
+            _fail(f"批量文件缺少列：{'、'.join(missing)}（表头应为 {','.join(required)}[,date]）", as_json)
+    return records
+
+
+def _row_date(record: dict[str, str], default: dt.date) -> dt.date:
+    text = (record.get("date") or "").strip()
+    if not text:
+        return default
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ParseError(f"无法识别的日期：{text!r}（应为 YYYY-MM-DD）") from None
+
+
+def _line(data: dict[str, Any], as_json: bool, text: str) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False) if as_json else text)
+
+
+def _check_batch(index, records, on, comparison, rule, as_json: bool) -> None:
+    """One output line per input row, in order; a bad row gives {"error"} and the batch goes on."""
+    from .checking import check_result
+
+    for record in records:
+        item, food, result = record.get("item", ""), record.get("food", ""), record.get("result", "")
+        try:
+            outcome = check_result(
+                index, item, food, result, _row_date(record, on), comparison=comparison,
+                rule=rule, declared=record.get("declared") or None,
+            )  # fmt: skip
+        except (ValueError, *_INPUT_ERRORS) as exc:
+            _line({"item": item, "food": food, "error": str(exc)}, as_json,
+                  f"{item}\t{food}\t错误：{exc}")  # fmt: skip
+            continue
+        data = {"item": item, "food": food, **outcome.data}
+        _line(data, as_json, f"{item}\t{food}\t{result}\t{data.get('verdict_zh')}\t{data['reason']}")
 
 
 def _with_library(work):
@@ -275,3 +346,99 @@ def import_command(path: str, standards_path: str | None, as_json: bool) -> None
                                "rows": summary.rows}, ensure_ascii=False))
     else:
         click.echo(f"导入 {summary.rows} 条限量：{'、'.join(summary.standards)}")
+
+
+@limits.command("lookup")
+@click.option("--item", default=None, help="检验项目，如 腐霉利、合成着色剂(柠檬黄、日落黄)")
+@click.option(
+    "--food", "foods", multiple=True,
+    help="食品名称；可用 | 分隔多个候选名称（最具体的在前），如 菠菜|叶菜类蔬菜",
+)  # fmt: skip
+@click.option("--date", "date_text", default=None, help="日期 YYYY-MM-DD（默认今天）")
+@click.option("--standard", default=None, help="只在该标准中查找，如 GB 2763")
+@click.option("--basis", default=None)
+@click.option("--condition", default=None)
+@click.option(
+    "--batch", "batch_path", type=click.Path(exists=True, dir_okay=False), default=None,
+    help="CSV：表头 item,food[,date]；每行输出一个 JSON 对象（JSON Lines），顺序同输入",
+)  # fmt: skip
+@click.option("--json", "as_json", is_flag=True)
+def lookup_command(
+    item: str | None,
+    foods: tuple[str, ...],
+    date_text: str | None,
+    standard: str | None,
+    basis: str | None,
+    condition: str | None,
+    batch_path: str | None,
+    as_json: bool,
+) -> None:
+    """The limit(s) that apply to an item in a food, with their source and status."""
+    from .lookup import lookup_item
+
+    on = _date(date_text, as_json)
+    if batch_path is not None:
+        records = _batch_records(batch_path, ("item", "food"), as_json)
+
+        def run_batch(index) -> None:
+            for record in records:
+                item_text, food = record.get("item", ""), record.get("food", "")
+                try:
+                    answer = lookup_item(index, item_text, food, _row_date(record, on))
+                    data = answer.to_json()
+                    shown = answer.rows()
+                except (ValueError, *_INPUT_ERRORS) as exc:
+                    data = {"item": item_text, "food": food, "found": False, "limits": [],
+                            "declared_value_required": False, "reason": str(exc)}  # fmt: skip
+                    shown = []
+                data["food"] = food
+                _line(data, as_json, _lookup_text(data, shown))
+
+        _with_library(run_batch)
+        return
+    if not item or not foods:
+        _fail("需要 --item 与 --food（或 --batch 文件）", as_json)
+    names = [n.strip() for f in foods for n in f.split("|") if n.strip()]
+    answer = _with_library(lambda index: lookup_item(
+        index, item, names, on, standard=standard, basis=basis, condition=condition))  # fmt: skip
+    data = answer.to_json()
+    data["food"] = "|".join(names)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        click.echo(_lookup_text(data, answer.rows()))
+
+
+def _lookup_text(data: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    head = f"{data['item']} @ {data['food']}：" + ("找到限量" if data["found"] else "未找到限量")
+    lines = [head]
+    for limit in rows:
+        who = f"{limit['analyte']} " if limit.get("analyte") != data["item"] else ""
+        status = "" if limit["verified"] == "yes" else "（限量待核）"
+        lines.append(
+            f"  {who}{limit['text']}  {limit['standard']} {limit['clause']} “{limit['category']}”"
+            f"  [{limit['verified']}]{status}"
+        )
+    if data["declared_value_required"]:
+        lines.append("  需要产品明示值（执行标准或标签）")
+    lines.append(f"  说明：{data['reason']}")
+    return "\n".join(lines)
+
+
+@limits.command("coverage")
+@click.option("--date", "date_text", default=None, help="日期 YYYY-MM-DD（默认今天）")
+@click.option("--misses/--no-misses", default=True, help="列出未找到限量的项目")
+@click.option("--json", "as_json", is_flag=True)
+def coverage_command(date_text: str | None, misses: bool, as_json: bool) -> None:
+    """Of the sampling rules' items, how many find a limit, by basis standard."""
+    from .coverage import measure, rules_queries
+
+    on = _date(date_text, as_json)
+    report = _with_library(lambda index: measure(index, rules_queries(), on))
+    if as_json:
+        data = report.to_dict()
+        if not misses:
+            data.pop("misses")
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        click.echo("\n".join(report.lines(misses)))

@@ -327,6 +327,10 @@ def judge(
     if spec.qualifier:
         notes.append(f"限量备注：{spec.qualifier}")
 
+    if spec.kind == "declared":
+        raise JudgementError(f"限量“{spec.text}”按产品明示值判定，需要提供明示值")
+    if spec.kind == "gmp":
+        return _judge_gmp(res, spec, comparison, notes)
     if spec.kind in ("not_detected", "not_permitted"):
         # These limits carry no unit: hold LOD/LOQ in the result's unit.
         target = LimitSpec(kind="max", text="", unit=res.unit)
@@ -564,6 +568,16 @@ def _judge_censored(
     return Judgement(
         verdict=verdict, reason_source=reason, rule="simple", comparison=comparison, result=res,
         limit=spec, converted=value, compared=value, notes=tuple(notes),
+    )  # fmt: skip
+
+
+def _judge_gmp(res: ResultValue, spec: LimitSpec, comparison: str, notes: list[str]) -> Judgement:
+    """按生产需要适量使用: permitted without a numerical maximum; any result conforms."""
+    shown = res.display()
+    reason = f"检测结果 {shown}；该添加剂在此食品中可按生产需要适量使用，无数值最大使用量，判定符合。"
+    return Judgement(
+        verdict="pass", reason_source=reason, rule="simple", comparison=comparison, result=res,
+        limit=spec, converted=res.value, compared=res.value, notes=tuple(notes),
     )  # fmt: skip
 
 

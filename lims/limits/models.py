@@ -43,7 +43,7 @@ class LimitRowRecord(Audited, TimestampMixin, db.Model):
     line: Mapped[int] = mapped_column(sa.Integer)  # row number in the imported file
     file: Mapped[str] = mapped_column(sa.String(120), default="")
     clause: Mapped[str] = mapped_column(sa.String(80))
-    analyte: Mapped[str] = mapped_column(sa.String(120), index=True)
+    analyte: Mapped[str] = mapped_column(sa.String(255), index=True)
     expressed_as: Mapped[str] = mapped_column(sa.String(40), default="")
     category: Mapped[str] = mapped_column(sa.String(120))
     category_text: Mapped[str] = mapped_column(sa.Text, default="")

@@ -29,6 +29,10 @@ __all__ = [
     "parse_number",
     "parse_quantity",
     "normalise_text",
+    "declared_limit_text",
+    "qualitative_state",
+    "QUALITATIVE_LIMITS",
+    "GMP_TEXT",
 ]
 
 
@@ -36,7 +40,14 @@ class ParseError(ValueError):
     """Text that cannot be read; the Chinese message names the text."""
 
 
-LIMIT_KINDS = ("max", "min", "range", "not_detected", "not_permitted", "plan")
+LIMIT_KINDS = (
+    "max", "min", "range", "not_detected", "not_permitted", "plan", "gmp", "declared",
+    "qualitative",
+)  # fmt: skip
+# Limits that are a state, not a number: the result is the state or its negation.
+QUALITATIVE_LIMITS = ("商业无菌",)
+GMP_TEXT = "按生产需要适量使用"
+DECLARED_TEXT = "明示值"
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,10 @@ class LimitSpec:
             return "不得检出"
         if self.kind == "not_permitted":
             return "不得使用"
+        if self.kind == "gmp":
+            return GMP_TEXT
+        if self.kind in ("declared", "qualitative"):
+            return self.text
         if self.kind == "plan" and self.plan is not None:
             return self.plan.text()
         if self.kind == "max":
@@ -139,8 +154,10 @@ class ResultValue:
             return "未检出" + (unit if unit.startswith("/") else "")
         if self.detected and self.value is None:
             return "检出" + (unit if unit.startswith("/") else "")
+        if self.value is None:  # a qualitative result (商业无菌)
+            return self.text
         prefix = "" if self.qualifier == "=" else self.qualifier
-        return f"{prefix}{format_decimal(self.value)}{unit}"  # type: ignore[arg-type]
+        return f"{prefix}{format_decimal(self.value)}{unit}"
 
 
 # --- normalisation -------------------------------------------------------------------
@@ -264,6 +281,12 @@ def parse_limit(text: str) -> LimitSpec:
     lowered = token.lower()
     if any(word in lowered for word in _NOT_PERMITTED_WORDS):
         return LimitSpec(kind="not_permitted", text=original, qualifier=qualifier)
+    if token in QUALITATIVE_LIMITS:
+        return LimitSpec(kind="qualitative", text=token, qualifier=qualifier)
+    if GMP_TEXT in token:
+        return LimitSpec(kind="gmp", text=original, qualifier=qualifier)
+    if DECLARED_TEXT in token:
+        return _parse_declared(token, original, qualifier)
     if any(word in lowered for word in _NOT_DETECTED_WORDS) or lowered in ("nd", "不得检出"):
         return LimitSpec(kind="not_detected", text=original, qualifier=qualifier)
     if _PLAN_START.search(token):
@@ -299,6 +322,76 @@ def parse_limit(text: str) -> LimitSpec:
         strict=sign in ("<", ">"),
         qualifier=qualifier,
     )
+
+
+_DECLARED = re.compile(rf"^(≤|≥|<|>)?{DECLARED_TEXT}(?:±({_NUMBER})(%?))?(.*)$")
+
+
+def _parse_declared(token: str, original: str, qualifier: str | None) -> LimitSpec:
+    """A limit that is the product's declared value: ``明示值`` (the declared text is the
+    limit), ``≥明示值``/``≤明示值``, or ``明示值±N`` / ``明示值±N%`` (a tolerance)."""
+    match = _DECLARED.match(token)
+    if match is None:
+        raise ParseError(
+            f"无法识别的明示值限量：{original!r}（应为 明示值、≥明示值、≤明示值、明示值±N 或 明示值±N%）"
+        )
+    sign, number, percent, rest = match.groups()
+    if percent and rest:  # 明示值±1.0%vol: a unit, not a relative tolerance
+        rest, percent = f"%{rest}", ""
+    if sign and number:
+        raise ParseError(f"明示值限量不能同时带符号与允差：{original!r}")
+    tolerance = parse_number(number) if number else None
+    unit = _unit_or_error(rest, original) if rest and not percent else None
+    return LimitSpec(
+        kind="declared", text=original, tolerance=tolerance, unit=unit,
+        strict=sign in ("<", ">"), qualifier=qualifier,
+        nominal=Decimal(1) if percent else None,  # nominal=1 marks a relative tolerance
+        value=None, low=None, high=None, plan=None,
+    )  # fmt: skip
+
+
+def declared_limit_text(spec: LimitSpec, declared: str) -> str:
+    """The limit text for a declared-value row, given the value the product declares.
+
+    ``明示值``: ``declared`` is itself a limit as the product's standard writes it
+    (``≥3.0g/100g``).  ``≥明示值``/``≤明示值``: ``declared`` is a quantity.  ``明示值±N``:
+    the range declared ± N (``N%`` is relative to the declared value).
+    """
+    if spec.kind != "declared":
+        raise ParseError(f"限量 {spec.text!r} 不是明示值限量")
+    text = normalise_text(declared or "")
+    if not text:
+        raise ParseError("该项目按产品明示值判定，需要提供明示值（执行标准或标签的标示值）")
+    body = normalise_text(spec.text)
+    if body.startswith(DECLARED_TEXT) and spec.tolerance is None:
+        parse_limit(text)  # the declared text must itself be a limit
+        return text
+    value, unit = parse_quantity(text.lstrip("≤≥<>=").strip(), what="明示值")
+    shown = unit.symbol if unit else (spec.unit.symbol if spec.unit else "")
+    if spec.tolerance is None:
+        sign = body[0]
+        return f"{sign}{format_decimal(value)}{shown}"
+    if spec.nominal is not None:  # relative tolerance
+        width = value * spec.tolerance / 100
+    else:
+        width = spec.tolerance
+        if spec.unit is not None and unit is not None and spec.unit.symbol != unit.symbol:
+            raise ParseError(f"明示值单位 {unit.symbol} 与允差单位 {spec.unit.symbol} 不一致")
+    low, high = value - width, value + width
+    return f"{format_decimal(max(low, Decimal(0)))}~{format_decimal(high)}{shown}"
+
+
+def qualitative_state(text: str, expected: str | None = None) -> bool | None:
+    """For a qualitative result: True if it states ``expected`` (商业无菌), False if it
+    states the negation (非商业无菌, 不符合商业无菌要求), None if it is not such a text.
+    Without ``expected`` any of :data:`QUALITATIVE_LIMITS` is tried."""
+    token = normalise_text(text or "").replace(" ", "")
+    for word in (expected,) if expected else QUALITATIVE_LIMITS:
+        if token in (word, f"符合{word}", f"符合{word}要求"):
+            return True
+        if token in (f"非{word}", f"不是{word}", f"不符合{word}", f"不符合{word}要求"):
+            return False
+    return None
 
 
 def _unit_or_error(rest: str, original: str) -> Unit | None:

@@ -16,8 +16,19 @@ from pathlib import Path
 
 from lims.foods.analytes import split_analyte_name
 
-from .library import Analyte, CategoryGraph, FoodCategory, LibraryError, LimitRow, Standard
-from .parsing import ParseError, parse_limit
+from .categories import CategoryGraph
+from .parsing import ParseError, parse_limit, parse_number
+from .records import (
+    Additive,
+    Analyte,
+    FoodCategory,
+    GroupMember,
+    LibraryError,
+    LimitRow,
+    Placement,
+    ResidueComponent,
+    Standard,
+)
 from .units import UnitError, parse_unit
 
 __all__ = [
@@ -33,6 +44,10 @@ __all__ = [
     "load_standards",
     "load_categories",
     "load_analytes",
+    "load_placements",
+    "load_additives",
+    "load_groups",
+    "load_residues",
 ]
 
 LIMIT_COLUMNS = (
@@ -41,6 +56,12 @@ LIMIT_COLUMNS = (
     "effective_from", "effective_to", "source", "verified",
 )  # fmt: skip
 REQUIRED_COLUMNS = ("standard", "clause", "analyte", "category", "limit", "source")
+# Longest text each column may hold: the columns of lims.limits.models.LimitRowRecord
+# (a test keeps the two equal), so a file that loads from CSV also loads into PostgreSQL.
+MAX_LENGTHS = {
+    "clause": 80, "analyte": 255, "expressed_as": 40, "category": 120, "limit": 120,
+    "unit": 30, "basis": 20, "condition": 120,
+}  # fmt: skip
 BASES = ("fresh", "dry", "fat", "as_is", "solid", "as_consumed")
 VERIFIED = ("yes", "no", "secondary")
 _YES = {"yes": True, "y": True, "true": True, "1": True, "是": True, "*": True}
@@ -208,6 +229,9 @@ def _convert(
         for column in REQUIRED_COLUMNS:
             if not get(column):
                 problems.append(f"“{column}”为空")
+        for column, longest in MAX_LENGTHS.items():
+            if len(get(column)) > longest:
+                problems.append(f"“{column}”超过 {longest} 个字符（{len(get(column))} 个）")
         standard = get("standard")
         scheme = None
         if standards is not None and standard:
@@ -246,7 +270,7 @@ def _convert(
                 spec = parse_limit(f"{limit}{unit}")
                 if spec.kind in ("max", "min", "range") and spec.unit is None:
                     problems.append(f"数值限量“{limit}”缺少单位")
-                if spec.kind in ("not_detected", "not_permitted") and unit:
+                if spec.kind in ("not_detected", "not_permitted", "gmp", "qualitative") and unit:
                     problems.append(f"“{limit}”不应带单位“{unit}”")
             except ParseError as exc:
                 problems.append(str(exc))
@@ -373,3 +397,84 @@ def load_analytes(path: Path | str) -> list[Analyte]:
         )
         for r in read_table(path)
     ]
+
+
+def _side_file(path: Path | str | None, required: tuple[str, ...]) -> list[dict[str, str]]:
+    """Records of an optional side file; a missing file is empty, a bad one refused."""
+    if path is None or not Path(path).exists():
+        return []
+    records = read_table(path)
+    errors: list[RowError] = []
+    if records:
+        missing = [c for c in required if c not in records[0]]
+        if missing:
+            raise LibraryError(f"{Path(path).name}：缺少必需的列：{'、'.join(missing)}")
+    for record in records:
+        number = int(record.get("__row__", "0") or 0)
+        for column in (*required, "source"):
+            if not (record.get(column) or "").strip():
+                errors.append(RowError(number, f"“{column}”为空"))
+        verified = (record.get("verified") or "no").strip()
+        if verified not in VERIFIED:
+            errors.append(RowError(number, f"verified 应为 {'/'.join(VERIFIED)} 之一：“{verified}”"))
+    if errors:
+        raise LibraryError(f"{Path(path).name}：{ImportRefused(errors)}")
+    return records
+
+
+def load_placements(path: Path | str | None) -> list[Placement]:
+    """The placement of the sampling rules' 细类 in the category schemes."""
+    columns = ("subcategory_code", "subcategory_name", "scheme", "node")
+    return [
+        Placement(
+            subcategory_code=r["subcategory_code"], name=r["subcategory_name"],
+            scheme=r["scheme"], node=r["node"], why=r.get("why", ""),
+            source=r.get("source", ""), verified=r.get("verified") or "no",
+        )  # fmt: skip
+        for r in _side_file(path, columns)
+    ]
+
+
+def load_additives(path: Path | str | None) -> list[Additive]:
+    """GB 2760 additives with their functions (for the A.4 sum of proportions)."""
+    return [
+        Additive(
+            analyte=r["analyte"],
+            functions=tuple(f.strip() for f in r["function"].split("|") if f.strip()),
+            colour=r.get("colour", ""), source=r.get("source", ""),
+            verified=r.get("verified") or "no",
+        )  # fmt: skip
+        for r in _side_file(path, ("analyte", "function"))
+    ]
+
+
+def load_groups(path: Path | str | None) -> list[GroupMember]:
+    """Members of the items that group analytes (合成着色剂 -> 柠檬黄, 日落黄, …)."""
+    return [
+        GroupMember(
+            group=r["group"], member=r["member"], expressed_as=r.get("expressed_as", ""),
+            source=r.get("source", ""), verified=r.get("verified") or "no",
+        )  # fmt: skip
+        for r in _side_file(path, ("group", "member"))
+    ]
+
+
+def load_residues(path: Path | str | None) -> list[ResidueComponent]:
+    """Residue definitions that are sums of components (克百威 + 3-羟基克百威)."""
+    out = []
+    for r in _side_file(path, ("analyte", "component")):
+        factor = r.get("factor") or "1"
+        try:
+            parse_number(factor)
+        except ParseError:
+            raise LibraryError(
+                f"{Path(str(path)).name} 第 {r['__row__']} 行：换算系数不是数字：“{factor}”"
+            ) from None
+        out.append(
+            ResidueComponent(
+                analyte=r["analyte"], component=r["component"], factor=factor,
+                standard=r.get("standard", ""), source=r.get("source", ""),
+                verified=r.get("verified") or "no",
+            )  # fmt: skip
+        )
+    return out

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from lims.core.localtime import local_today
 from lims.extensions import db
 from lims.limits.library import (
-    SHIPPED_LIMIT_FILES,
     LimitIndex,
     Standard,
+    limit_files,
     load_shipped_library,
 )
 from lims.limits.models import LimitRowRecord, LimitStandard
@@ -56,16 +56,17 @@ def _upsert_standard(standard: Standard) -> None:
             setattr(record, name, value)
 
 
-def _replace_rows(standard_code: str, records: list[dict], file_name: str) -> int:
+def _replace_rows(standard_code: str, entries: list[tuple[dict, str]]) -> int:
+    """Replace the rows of one standard by ``entries`` (record, file name)."""
     for old in db.session.scalars(
             sa.select(LimitRowRecord).where(LimitRowRecord.standard == standard_code)):
         db.session.delete(old)
     db.session.flush()
-    for record in records:
+    for record, file_name in entries:
         values = {c: (record.get(c) or "").strip() for c in LIMIT_COLUMNS}
         db.session.add(LimitRowRecord(line=int(record.get("__row__") or 0), file=file_name,
                                       **values))
-    return len(records)
+    return len(entries)
 
 
 def import_limits(path: Path | str, *, standards_path: Path | str | None = None,
@@ -95,8 +96,8 @@ def import_limits(path: Path | str, *, standards_path: Path | str | None = None,
     db.session.flush()
     total = 0
     for code in codes:
-        total += _replace_rows(code, [r for r in records if r["standard"].strip() == code],
-                               Path(path).name)
+        total += _replace_rows(code, [(r, Path(path).name) for r in records
+                                      if r["standard"].strip() == code])
         report(len(records) + total, 2 * len(records))
     db.session.flush()
     _index_cache.clear()
@@ -111,16 +112,18 @@ def load_shipped_limits() -> ImportSummary:
     for standard in shipped.standards.values():
         _upsert_standard(standard)
     db.session.flush()
-    total, codes = 0, []
+    # A standard's rows may come from several files (GB 2763 rows checked against the text
+    # and rows from knowledge): gather them first, then replace each standard once.
+    by_standard: dict[str, list[tuple[dict, str]]] = {}
     root = resources.files("lims.limits").joinpath("data")
     with resources.as_file(root) as base:
-        for name in SHIPPED_LIMIT_FILES:
-            if not (base / name).exists():
-                continue
-            records = read_table(base / name)
-            for code in sorted({r["standard"] for r in records}):
-                total += _replace_rows(code, [r for r in records if r["standard"] == code], name)
-                codes.append(code)
+        for path in limit_files(base):
+            for record in read_table(path):
+                by_standard.setdefault(record["standard"], []).append((record, path.name))
+    total = 0
+    for code, entries in by_standard.items():
+        total += _replace_rows(code, entries)
+    codes = list(by_standard)
     db.session.flush()
     _index_cache.clear()
     return ImportSummary(tuple(codes), total)
@@ -159,7 +162,15 @@ def library_index() -> LimitIndex:
         records.append(record)
     rows = rows_from_records(records, standards=standards, graph=shipped.graph, file="db")
     categories = [shipped.graph.nodes[c] for c in shipped.graph.nodes]
-    index = LimitIndex(standards.values(), rows, categories, shipped.analytes.values())
+    # Categories, 细类 placements, the additive register, groups and residue definitions
+    # are the shipped ones: only standards and their rows live in the database.
+    index = LimitIndex(
+        standards.values(), rows, categories, shipped.analytes.values(),
+        placements=shipped.graph.placements.values(),
+        additives=shipped.additives.values(),
+        groups=[m for members in shipped.groups.values() for m in members],
+        residues=[p for parts in shipped.residues.values() for p in parts],
+    )  # fmt: skip
     _index_cache.clear()
     _index_cache[signature] = index
     return index

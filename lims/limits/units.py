@@ -17,13 +17,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-import pint
+if TYPE_CHECKING:
+    import pint
 
 __all__ = [
     "UnitError",
     "Unit",
-    "ureg",
+    "registry",
     "parse_unit",
     "convert",
     "conversion_factor",
@@ -36,14 +38,85 @@ class UnitError(ValueError):
 
 
 def _build_registry() -> pint.UnitRegistry:
-    registry = pint.UnitRegistry(non_int_type=Decimal, autoconvert_offset_to_baseunit=False)
+    import pint
+
+    # pint's own definitions are parsed once and cached on disk (":auto:" = the user's
+    # cache folder): the registry then builds in ~30 ms instead of ~300 ms, which is most
+    # of the start-up time of ``lims limits judge``.  No cache folder: parse every time.
+    try:
+        registry = pint.UnitRegistry(
+            non_int_type=Decimal, autoconvert_offset_to_baseunit=False, cache_folder=":auto:"
+        )
+    except Exception:  # noqa: BLE001 - an unwritable cache must never stop judging
+        registry = pint.UnitRegistry(non_int_type=Decimal, autoconvert_offset_to_baseunit=False)
     with resources.files(__package__).joinpath("units.txt").open(encoding="utf-8") as handle:
         registry.load_definitions(handle.read().splitlines())
     return registry
 
 
-#: The project's single unit registry.  Import it; never build another one.
-ureg: pint.UnitRegistry = _build_registry()
+_REGISTRY: list[pint.UnitRegistry] = []
+
+
+def registry() -> pint.UnitRegistry:
+    """The project's single unit registry, built on first use (``ureg``).  Judging in
+    the units of :data:`_STATIC` never needs it, so ``lims limits judge`` starts without
+    importing pint."""
+    if not _REGISTRY:
+        _REGISTRY.append(_build_registry())
+    return _REGISTRY[0]
+
+
+def __getattr__(name: str):  # PEP 562: ``from lims.limits.units import ureg`` still works
+    if name == "ureg":
+        return registry()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# Kind of each unit expression of _ALIASES and its factor to the kind's reference unit
+# (the first unit of the kind), as pint computes them from units.txt.  Conversions within
+# a kind are the ratio of two factors: exact Decimals, no registry.  The test
+# tests/limits/test_limits_units.py::test_static_table_agrees_with_pint recomputes every
+# entry with pint.
+_STATIC: dict[str, tuple[str, str]] = {
+    "milligram / kilogram": ("mass_fraction", "1"),
+    "microgram / kilogram": ("mass_fraction", "0.001"),
+    "nanogram / kilogram": ("mass_fraction", "0.000001"),
+    "gram / kilogram": ("mass_fraction", "1E+3"),
+    "milligram / gram": ("mass_fraction", "1E+3"),
+    "microgram / gram": ("mass_fraction", "1"),
+    "nanogram / gram": ("mass_fraction", "0.001"),
+    "gram / hundred_gram": ("mass_fraction", "1E+4"),
+    "milligram / hundred_gram": ("mass_fraction", "1E+1"),
+    "microgram / hundred_gram": ("mass_fraction", "0.01"),
+    "percent": ("mass_fraction", "1E+4"),
+    "ppm": ("mass_fraction", "1"),
+    "ppb": ("mass_fraction", "0.001"),
+    "milligram / liter": ("mass_concentration", "1"),
+    "microgram / liter": ("mass_concentration", "0.001"),
+    "nanogram / liter": ("mass_concentration", "0.000001"),
+    "gram / liter": ("mass_concentration", "1E+3"),
+    "milligram / milliliter": ("mass_concentration", "1E+3"),
+    "microgram / milliliter": ("mass_concentration", "1"),
+    "gram / hundred_millilitre": ("mass_concentration", "1E+4"),
+    "milligram / hundred_millilitre": ("mass_concentration", "1E+1"),
+    "percent_volume": ("volume_fraction", "1"),
+    "CFU / gram": ("colony_per_mass", "1"),
+    "CFU / milliliter": ("colony_per_volume", "1"),
+    "CFU / hundred_millilitre": ("colony_per_volume", "0.01"),
+    "CFU / portion_250_millilitre": ("colony_per_volume", "0.004"),
+    "MPN / gram": ("mpn_per_mass", "1"),
+    "MPN / hundred_gram": ("mpn_per_mass", "0.01"),
+    "MPN / milliliter": ("mpn_per_volume", "1"),
+    "MPN / hundred_millilitre": ("mpn_per_volume", "0.01"),
+    "MPN / portion_250_millilitre": ("mpn_per_volume", "0.004"),
+    "detection_per_25g": ("detection_25g", "1"),
+    "detection_per_25mL": ("detection_25ml", "1"),
+    "detection_per_250mL": ("detection_250ml", "1"),
+    "thorner_degree": ("thorner_acidity", "1"),
+    "milligram / hundred_square_centimetre": ("mass_per_area", "1"),
+    "milligram / decimeter ** 2": ("mass_per_area", "1"),
+    "milligram / centimeter ** 2": ("mass_per_area", "1E+2"),
+}
 
 # Display symbol -> pint expression.  Keys are matched after normalisation (see
 # _normalise): lower-cased, micro sign folded to "u", full-width folded, spaces removed.
@@ -77,8 +150,12 @@ _ALIASES: dict[str, tuple[str, str]] = {
     "mpn/ml": ("MPN/mL", "MPN / milliliter"),
     "mpn/100g": ("MPN/100g", "MPN / hundred_gram"),
     "mpn/100ml": ("MPN/100mL", "MPN / hundred_millilitre"),
+    "cfu/250ml": ("CFU/250mL", "CFU / portion_250_millilitre"),
+    "mpn/250ml": ("MPN/250mL", "MPN / portion_250_millilitre"),
     "/25g": ("/25g", "detection_per_25g"),
     "/25ml": ("/25mL", "detection_per_25mL"),
+    "/250ml": ("/250mL", "detection_per_250mL"),
+    "°t": ("°T", "thorner_degree"),
     "mg/100cm2": ("mg/100cm²", "milligram / hundred_square_centimetre"),
     "mg/dm2": ("mg/dm²", "milligram / decimeter ** 2"),
     "mg/cm2": ("mg/cm²", "milligram / centimeter ** 2"),
@@ -104,6 +181,8 @@ _SPELLINGS: dict[str, str] = {
     "%(m/m)": "%",
     "g/100g(%)": "g/100g",
     "cfu/25g": "/25g",
+    "ºt": "°t",
+    "度t": "°t",
     "cfu/25ml": "/25ml",
     "mpn/100ml": "mpn/100ml",
     "个/g": "cfu/g",
@@ -120,6 +199,8 @@ _KIND_NAMES: dict[str, str] = {
     "mpn_per_volume": "最可能数（每毫升）",
     "detection_25g": "检出数（每25 g）",
     "detection_25ml": "检出数（每25 mL）",
+    "detection_250ml": "检出数（每250 mL）",
+    "thorner_acidity": "酸度（吉尔涅尔度）",
     "mass_per_area": "单位面积质量",
 }
 
@@ -144,6 +225,13 @@ _DIMENSION_KINDS: dict[str, str] = {}
 
 
 def _kind_of(expression: str) -> str:
+    if expression in _STATIC:
+        return _STATIC[expression][0]
+    return _pint_kind_of(expression)
+
+
+def _pint_kind_of(expression: str) -> str:
+    ureg = registry()
     dims = ureg.parse_units(expression).dimensionality
     key = str(dims)
     if key in _DIMENSION_KINDS:
@@ -158,6 +246,8 @@ def _kind_of(expression: str) -> str:
         ureg.parse_units("MPN/mL").dimensionality: "mpn_per_volume",
         ureg.parse_units("detection_per_25g").dimensionality: "detection_25g",
         ureg.parse_units("detection_per_25mL").dimensionality: "detection_25ml",
+        ureg.parse_units("detection_per_250mL").dimensionality: "detection_250ml",
+        ureg.parse_units("thorner_degree").dimensionality: "thorner_acidity",
         ureg.parse_units("mg/cm**2").dimensionality: "mass_per_area",
     }
     kind = table.get(dims)
@@ -206,6 +296,14 @@ def _as_unit(unit: Unit | str) -> Unit:
 
 @lru_cache(maxsize=4096)
 def _factor(from_expr: str, to_expr: str) -> Decimal:
+    static_from, static_to = _STATIC.get(from_expr), _STATIC.get(to_expr)
+    if static_from and static_to and static_from[0] == static_to[0]:
+        return (Decimal(static_from[1]) / Decimal(static_to[1])).normalize()
+    return _pint_factor(from_expr, to_expr)
+
+
+def _pint_factor(from_expr: str, to_expr: str) -> Decimal:
+    ureg = registry()
     quantity = ureg.Quantity(Decimal(1), from_expr).to(to_expr)
     magnitude = quantity.magnitude
     if not isinstance(magnitude, Decimal):
@@ -216,6 +314,7 @@ def _factor(from_expr: str, to_expr: str) -> Decimal:
 @lru_cache(maxsize=4096)
 def _density_factor(from_expr: str, to_expr: str) -> Decimal:
     # Factor k with: value_to = value_from * k / density(g/mL)  (concentration -> fraction)
+    ureg = registry()
     quantity = (ureg.Quantity(Decimal(1), from_expr) / ureg.Quantity(Decimal(1), "g/mL")).to(
         to_expr
     )
