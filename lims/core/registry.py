@@ -16,6 +16,7 @@ MODEL_MODULES = [
     "lims.samples.models",
     "lims.results.models",
     "lims.reports.models",
+    "lims.publication.models",
     "lims.stations.models",
     "lims.stats.models",
 ]
@@ -34,6 +35,8 @@ BLUEPRINTS = [
     ("lims.results.views", "bp"),
     ("lims.reports.views", "bp"),
     ("lims.reports.public", "bp"),
+    ("lims.publication.views", "bp"),
+    ("lims.publication.views", "public_bp"),
     ("lims.stations.views", "bp"),
     ("lims.stations.views", "public_bp"),
     ("lims.stats.views", "bp"),
@@ -66,6 +69,7 @@ API_MODULES = [
     "lims.instruments.api",
     "lims.samples.api",
     "lims.results.api",
+    "lims.publication.api",
     "lims.stations.api",
     "lims.stats.api",
 ]

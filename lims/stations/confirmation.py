@@ -56,6 +56,14 @@ def analyte_keys_for(test_item: str, analyte_key: str | None = None) -> tuple[st
     return _rapid_items().get(test_item.strip().lower(), (test_item.strip(),))
 
 
+def screened_by(result: StationResult, item) -> bool:
+    """Does the rapid test of ``result`` screen for this lab item?  The mapping of rapid test
+    kinds to the analytes they screen for is data (data/rapid_items.csv); only a failing
+    lab result for one of those confirms a positive (lims.stats.definitions)."""
+    keys = set(analyte_keys_for(result.test_item, result.analyte_key))
+    return item.analyte_key in keys or item.name_zh in keys
+
+
 def _labs() -> list[Organization]:
     return list(db.session.scalars(sa.select(Organization).where(
         Organization.active.is_(True),
@@ -248,7 +256,8 @@ def agreement(task: ConfirmationTask) -> Agreement:
     lines = [LabLine(r.sample_test.test_item.name_zh, r.reported_value or "", r.unit or "",
                      r.verdict, str(getattr(r.status, "value", r.status))) for r in results]
     final = [r for r in results if str(getattr(r.status, "value", r.status)) == "approved"]
-    if any(r.verdict == "fail" for r in final):
+    if any(r.verdict == "fail" and screened_by(task.station_result, r.sample_test.test_item)
+           for r in final):
         return Agreement(CONFIRMED, lines)
     tests = [t for s in samples for t in s.active_tests]
     if tests and len(final) >= len(tests):

@@ -53,12 +53,15 @@ def record(today):
     counter = itertools.count(1)
     tested = dt.datetime.combine(today, dt.time(8, 0),
                                  tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    # before 09:00 local time 08:00 is (nearly) in the future: test at midnight instead
+    midnight = tested.replace(hour=0)
+    tested = max(midnight, min(tested, dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)))
 
     def build(**changes) -> dict:
         n = next(counter)
         values = {
             "uid": f"BL-ST01-{today:%Y%m%d}-{n:05d}", "market": "BL-M01",
-            "stall": f"A-{n % 200 + 1:03d}", "vendor": "王记蔬菜", "food_name": "菠菜",
+            "stall": f"A-{n % 186 + 1:03d}", "vendor": "王记蔬菜", "food_name": "菠菜",
             "food_category": "蔬菜", "test_item": "有机磷和氨基甲酸酯类农药",
             "method": "enzyme_inhibition", "inhibition_pct": "18.5",
             "station_verdict": "negative",
