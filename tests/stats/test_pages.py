@@ -68,7 +68,7 @@ def test_every_table_downloads_as_csv_and_xlsx(world, make_user, login, client):
     body = client.get("/stats/export/targets.csv?year=2026").data.decode("utf-8-sig")
     rows = {r[0]: r for r in csv.reader(io.StringIO(body))}
     assert rows["博乐市"][3] == "2.0"        # samples per 1,000
-    assert rows["博尔塔拉蒙古自治州"][14] == "75.0%"  # qualified rate
+    assert rows["博尔塔拉蒙古自治州"][15] == "75.0%"  # qualified rate
     sheet = load_workbook(io.BytesIO(client.get(
         "/stats/export/coverage_gaps.xlsx?year=2026").data)).active
     assert sheet.cell(2, 1).value == "34-6:毒死蜱" and sheet.cell(2, 9).value == 2
