@@ -167,3 +167,21 @@ def test_dashboard_explains_each_figure(app, client, network, make_user, login):
         label = FIGURES[key].label
         assert f'title="{label}：' in html, key
     assert "抽检结果公告率" in html and "监督抽检" in html
+
+
+def test_stalls_are_registered_and_withdrawn_from_the_command_line(app, network):
+    from lims.stations.models import Market
+    from lims.stations.stalls import registered_count
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["stations", "markets", "--load-demo"]).exit_code == 0
+    market = db.session.scalar(sa.select(Market).where(Market.code == "JH-M02"))
+    before = registered_count([market.id])
+    added = runner.invoke(args=["stations", "stalls", "JH-M02", "--add", "东区 1",
+                                "--add", "东区-1", "--add", "A-1"])
+    assert added.exit_code == 0, added.output
+    assert registered_count([market.id]) == before + 1  # 东区 1 = 东区-1; A-1 was there
+    gone = runner.invoke(args=["stations", "stalls", "JH-M02", "--withdraw", "a 1"])
+    assert gone.exit_code == 0 and registered_count([market.id]) == before
+    unknown = runner.invoke(args=["stations", "stalls", "JH-M02", "--withdraw", "Z-99"])
+    assert unknown.exit_code != 0 and "摊位未登记" in unknown.output
