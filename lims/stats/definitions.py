@@ -175,11 +175,12 @@ def turnaround_rule() -> str:
 class Definition:
     key: str
     label: str
-    text: str
+    plan: str   # the plan's wording (first line of the function's docstring)
+    text: str   # the rule as users read it (Chinese), next to and under each figure
 
 
-def _doc(fn) -> str:
-    return " ".join(inspect.getdoc(fn).split())
+def _plan(fn) -> str:
+    return inspect.getdoc(fn).split("\n\n")[0].replace("\n", "")
 
 
 _FIGURES = [
@@ -196,6 +197,29 @@ _FIGURES = [
     ("samples", "计入统计的样品", counted_sample),
 ]
 
-FIGURES: dict[str, Definition] = {key: Definition(key, label, _doc(fn))
-                                  for key, label, fn in _FIGURES}
+# The rule of each function above, as the dashboard, the API and the exports state it.
+_RULES_ZH = {
+    "samples": "样品按抽样日期计入期间、按被抽样单位所在县市计入地区；分样计为一个样品。计划内样品为"
+               "监督抽检、风险监测和快检阳性复检，委托检验不计入；已取消的样品不计入任何指标。",
+    "samples_per_1000": "至少一个检验项目有已批准（已完成）结果的计划内样品数 × 1000 ÷ 常住人口；"
+                        "工作单上尚无数值、草稿或审核中的结果不算已检验。",
+    "residue_per_1000": "有农药或兽药残留项目已批准结果的计划内样品数 × 1000 ÷ 常住人口。",
+    "qualified_rate": "全部检验项目结果已批准的监督抽检样品中，无一不合格者所占比例；委托检验、风险监测、"
+                      "快检复检不计入。重点食品为畜禽肉、蔬菜、水产品、水果、鲜蛋。",
+    "published_rate": "全部结果已批准的监督抽检样品中，已由授权签字人在食品安全监督抽检信息公告中向社会"
+                      "公布者所占比例；出具报告不等于公告，委托检验不计入，更正公告中再次公布的样品只计一次。",
+    "rapid_testing_rate": "在用批发市场的在册摊位中，期间内至少有一条现行快检结果的摊位所占比例，"
+                          "不超过100%；摊位编号统一写法（A-1、a-1、A－1、A 1 为同一摊位），"
+                          "被更正的结果由更正结果替代，不重复计数。按检测日期计入期间。",
+    "station_published_rate": "期间内现行快检结果（被更正的以更正结果计）中已在市场公示栏公示的比例。",
+    "confirmation_rate": "期间内快检阳性中实验室已完成复检的任务里，确证阳性的比例；只有该快检项目所筛查"
+                         "的检验项目（快检项目与实验室项目对照表）不合格才算确证，其他项目不合格不算。",
+    "varieties": "按抽检细则的细类（而非食品名称）统计蔬菜、水果、畜禽肉和鲜蛋、水产品的计划内样品数"
+                 f"（不含已取消），每个细类不少于 {VARIETY_MIN} 个为达标。",
+    "failures": "已批准的不合格结果，默认只统计监督抽检；快检复检、风险监测、委托检验可另行选择。",
+    "turnaround": "样品受理至该报告单元首份报告签发的天数，按首份报告签发日期计入期间。",
+}
+
+FIGURES: dict[str, Definition] = {
+    key: Definition(key, label, _plan(fn), _RULES_ZH[key]) for key, label, fn in _FIGURES}
 DEFINITIONS: list[str] = [f"{d.label}：{d.text}" for d in FIGURES.values()]

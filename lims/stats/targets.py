@@ -465,6 +465,6 @@ def targets_report(period: Period, *, region_id: int | None = None,
         "monthly_qualified": months,
         "varieties": {"minimum": VARIETY_MIN, "groups": groups, "rows": variety_rows},
         "failures": top_failures(period, region_id, task_type=task_type),
-        "figures": {k: {"label": d.label, "definition": d.text}
+        "figures": {k: {"label": d.label, "definition": d.text, "plan": d.plan}
                     for k, d in df.FIGURES.items()},
     }
