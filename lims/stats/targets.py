@@ -255,11 +255,14 @@ def stations(period: Period, region_id: int | None = None) -> dict[int, dict]:
                          total(StationResult.published.is_(True)), total(positive))
                .select_from(StationResult).join(Market, Market.id == StationResult.market_id)
                .where(in_period, current_results()).group_by(Market.region_id))
-    tested_stall = sa.exists().where(StationResult.market_id == MarketStall.market_id,
-                                     StationResult.stall == MarketStall.code, in_period,
-                                     current_results())
-    registry = (sa.select(Market.region_id, sa.func.count(), total(tested_stall))
+    # the (market, stall) pairs tested in the period, once each, joined to the registry
+    tested = (sa.select(StationResult.market_id, StationResult.stall)
+              .where(in_period, current_results()).distinct().subquery("tested"))
+    registry = (sa.select(Market.region_id, sa.func.count(MarketStall.id),
+                          sa.func.count(tested.c.stall))
                 .select_from(MarketStall).join(Market, Market.id == MarketStall.market_id)
+                .outerjoin(tested, sa.and_(tested.c.market_id == MarketStall.market_id,
+                                           tested.c.stall == MarketStall.code))
                 .where(wholesale, MarketStall.active.is_(True)).group_by(Market.region_id))
     tasks = (sa.select(Market.region_id, ConfirmationTask.status, sa.func.count())
              .select_from(ConfirmationTask)
