@@ -185,3 +185,20 @@ def test_stalls_are_registered_and_withdrawn_from_the_command_line(app, network)
     assert gone.exit_code == 0 and registered_count([market.id]) == before
     unknown = runner.invoke(args=["stations", "stalls", "JH-M02", "--withdraw", "Z-99"])
     assert unknown.exit_code != 0 and "摊位未登记" in unknown.output
+
+
+def test_the_publication_page_refuses_and_publishes(app, client, network, make_user, login,
+                                                    csrf_from):
+    make_user("zhao", roles=(Role.SIGNATORY,))
+    login("zhao")
+    page = client.get("/publication/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    refused = client.post("/publication/", data={"csrf_token": csrf_from(html),
+                                                 "samples": "NO-SUCH-1"},
+                          follow_redirects=True)
+    assert "样品 NO-SUCH-1 不存在" in refused.get_data(as_text=True)
+    assert client.get("/public/notices/").status_code == 200  # public, no login needed
+    make_user("wang2", roles=(Role.TECHNICIAN,))
+    login("wang2")
+    assert client.get("/publication/").status_code == 403
