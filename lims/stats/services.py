@@ -88,7 +88,7 @@ TARGET_COLUMNS = [
     ("region", "地区"), ("population", "常住人口"), ("samples_tested", "检验样品数"),
     ("samples_per_1000", "每千人抽检（目标≥4）"), ("residue_samples", "农兽残样品数"),
     ("residue_per_1000", "每千人农兽残（目标≥2）"),
-    ("report_units_approved", "已批准结果的报告单元"), ("report_units_reported", "已出具报告"),
+    ("report_units_approved", "已批准结果的样品"), ("report_units_reported", "已出具报告"),
     ("supervision_published", "监督抽检已公告"), ("published_rate_pct", "抽检结果公告率（目标100%）"),
     ("station_results", "快检结果数"), ("station_results_published", "快检已公示"),
     ("station_published_rate_pct", "快检公示率"),
