@@ -63,6 +63,16 @@ def counted_sample(unit) -> sa.ColumnElement[bool]:
     return unit.task_type.in_(PLAN_TASKS)
 
 
+def has_concluded_result(unit) -> sa.ColumnElement[bool]:
+    """A report unit with at least one approved (concluded) result."""
+    return unit.n_approved > 0
+
+
+def concluded(unit) -> sa.ColumnElement[bool]:
+    """A report unit every active test of which has an approved result."""
+    return unit.n_tests == unit.n_approved
+
+
 def tested(unit) -> sa.ColumnElement[bool]:
     """检验样品（食品检验量）: 食品检验量不低于每年4份/千人.
 
@@ -70,7 +80,7 @@ def tested(unit) -> sa.ColumnElement[bool]:
     (approved) result.  A worksheet row without a value, a draft or a result still under
     review does not make a sample tested.  Period: sampling date.
     """
-    return sa.and_(counted_sample(unit), unit.n_approved > 0)
+    return sa.and_(counted_sample(unit), has_concluded_result(unit))
 
 
 def residue_tested(unit) -> sa.ColumnElement[bool]:
@@ -90,7 +100,7 @@ def per_1000(count: int, population: int) -> Decimal | None:
 
 def supervision_concluded(unit) -> sa.ColumnElement[bool]:
     """监督抽检完成: a 监督抽检 sample every active test of which has an approved result."""
-    return sa.and_(unit.task_type == SUPERVISION, unit.n_tests == unit.n_approved)
+    return sa.and_(unit.task_type == SUPERVISION, concluded(unit))
 
 
 def qualified_rate(concluded: int, failed: int) -> Decimal | None:

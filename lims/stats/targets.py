@@ -75,8 +75,8 @@ def _root_rows(period: Period, region_id: int | None):
     taken as it is; only the units of split samples are grouped by their root."""
     from lims.stats.models import StatsUnit as U
 
-    ready = sa.case((U.n_tests == U.n_approved, 1), else_=0)
-    tested = sa.case((U.n_approved > 0, 1), else_=0)  # df.tested: a concluded result
+    ready = sa.case((df.concluded(U), 1), else_=0)
+    tested = sa.case((df.has_concluded_result(U), 1), else_=0)  # df.tested
     where = [U.sampled_on.between(period.start, period.end)]
     if region_id is not None:
         where.append(U.region_id == region_id)
@@ -87,13 +87,13 @@ def _root_rows(period: Period, region_id: int | None):
         *keys, tested.label("tested"),
         U.residue.label("residue"), ready.label("concluded"), U.failed.label("failed"),
         ready.label("units_ready"),
-        sa.case((sa.and_(U.n_tests == U.n_approved, U.reported == 1), 1), else_=0)
+        sa.case((sa.and_(df.concluded(U), U.reported == 1), 1), else_=0)
         .label("units_reported"), U.published.label("published"))\
         .where(U.root_id == U.sample_id, *where)
     parts = sa.select(
         *keys, sa.func.max(tested),
         sa.func.max(U.residue), sa.func.min(ready), sa.func.max(U.failed), sa.func.sum(ready),
-        sa.func.sum(sa.case((sa.and_(U.n_tests == U.n_approved, U.reported == 1), 1),
+        sa.func.sum(sa.case((sa.and_(df.concluded(U), U.reported == 1), 1),
                             else_=0)), sa.func.max(U.published))\
         .where(U.root_id != U.sample_id, *where)\
         .group_by(U.root_id, U.region_id, U.task_type, U.category_code, U.year, U.month)
