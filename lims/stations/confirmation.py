@@ -26,7 +26,13 @@ from lims.extensions import db
 from lims.foods import services as foods
 from lims.orgs.models import Organization, OrgTier, Region
 from lims.samples.models import Sample, TaskType
-from lims.stations.models import ConfirmationTask, Market, StationResult, TaskStatus
+from lims.stations.models import (
+    ConfirmationTask,
+    Market,
+    StationResult,
+    TaskStatus,
+    current_result_clause,
+)
 from lims.users.models import User
 from lims.users.roles import Permission
 
@@ -334,7 +340,8 @@ def confirmation_rate(period, region: Region | str | int | None = None) -> Confi
     query = (sa.select(ConfirmationTask.status, sa.func.count(StationResult.id))
              .select_from(StationResult)
              .outerjoin(ConfirmationTask, ConfirmationTask.station_result_id == StationResult.id)
-             .where(positive, StationResult.tested_on.between(start, end))
+             .where(positive, StationResult.tested_on.between(start, end),
+                    current_result_clause())
              .group_by(ConfirmationTask.status))
     if region is not None:
         region_id = region.id if isinstance(region, Region) else region

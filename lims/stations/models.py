@@ -140,6 +140,13 @@ class StationResult(db.Model):
         return self.kit_result or ""
 
 
+def current_result_clause() -> sa.ColumnElement[bool]:
+    """The result is current: no correction replaces it.  A corrected result counts once,
+    as its correction — in the rapid-testing rate, publication and confirmation figures."""
+    newer = sa.orm.aliased(StationResult)
+    return ~sa.exists().where(newer.corrects_id == StationResult.id)
+
+
 class ConfirmationTask(Audited, TimestampMixin, db.Model):
     """A lab's task to collect a sample from the vendor of a positive rapid result."""
 

@@ -224,10 +224,9 @@ def _days(value) -> float | None:
 def current_results():
     """Rapid results not replaced by a correction: a corrected result counts once, as its
     correction (lims.stats.definitions.rapid_testing_rate)."""
-    from lims.stations.models import StationResult
+    from lims.stations.models import current_result_clause
 
-    newer = sa.orm.aliased(StationResult)
-    return ~sa.exists().where(newer.corrects_id == StationResult.id)
+    return current_result_clause()
 
 
 def stations(period: Period, region_id: int | None = None) -> dict[int, dict]:

@@ -301,6 +301,12 @@ def test_every_figure_as_the_plan_defines_it(scenario):
     _check(api, final, final_pref)
     _check_varieties_and_failures(client, viewer, api)
     assert _cli_targets(app)["counties"] == api["counties"]
+    station_cli = app.test_cli_runner().invoke(
+        args=["stations", "confirmation-rate", "--period", YEAR])
+    assert station_cli.exit_code == 0, station_cli.output
+    assert {k: json.loads(station_cli.output)[k] for k in ("positives", "concluded",
+                                                          "confirmed", "rate")} \
+        == {"positives": 2, "concluded": 2, "confirmed": 1, "rate": "0.500"}
 
     # --- after a full rebuild: the same figures ---------------------------------------------
     rebuilt = app.test_cli_runner().invoke(args=["stats", "rebuild"])
