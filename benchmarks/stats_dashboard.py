@@ -135,7 +135,7 @@ STEPS = [
          server_verdict, server_reason, disagreement, tested_at, tested_on, operator,
          batch_id, published, created_at)
      SELECT 'u' || g, md5(g::text) || md5('c' || g), m.station_org_id, m.id,
-            'S' || (1 + (g * 31) % greatest(m.stall_count, 1)), NULL, '油麦菜', '蔬菜',
+            'A-' || (1 + (g * 31) % greatest(m.stall_count, 1)), NULL, '油麦菜', '蔬菜',
             '有机磷和氨基甲酸酯类农药', 'enzyme_inhibition',
             CASE WHEN g % 50 = 0 THEN '65' ELSE '12' END,
             CASE WHEN g % 50 = 0 THEN 'positive' ELSE 'negative' END,

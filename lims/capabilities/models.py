@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lims.audit.models import Audited
-from lims.core.db import DecimalString, TimestampMixin
+from lims.core.db import DecimalString, TimestampMixin, UTCDateTime
 from lims.extensions import db
 from lims.foods.models import TestItemRecord
 from lims.orgs.models import Organization
@@ -34,6 +34,10 @@ class LabCapability(Audited, TimestampMixin, db.Model):
     valid_until: Mapped[dt.date | None] = mapped_column(sa.Date)
     equivalent_to: Mapped[str | None] = mapped_column(sa.String(120))
     notes: Mapped[str | None] = mapped_column(sa.Text)
+    # withdrawn: inactive from then on, with the reason and who did it (audited)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_reason: Mapped[str | None] = mapped_column(sa.Text)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
 
     org: Mapped[Organization] = relationship()
     test_item: Mapped[TestItemRecord | None] = relationship()

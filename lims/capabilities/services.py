@@ -222,3 +222,75 @@ def count_by_org() -> dict[str, int]:
             .group_by(Organization.code)):
         counts[code] = n
     return dict(counts)
+
+
+# --- editing and withdrawal -----------------------------------------------------------------
+
+EDITABLE = ("method_standard", "equivalent_to", "lod", "loq", "unit", "food_scope_code",
+            "in_cma_scope", "valid_from", "valid_until", "notes")
+
+
+def edit_capability(capability: LabCapability, user, changes: dict, reason: str) -> list[str]:
+    """Change a declared capability (the audit trail records each field with the reason,
+    lims.audit); returns the fields changed.  A withdrawn capability cannot be edited.  The
+    caller commits; coverage and routing read the new values on their next call."""
+    from lims.audit.context import change_reason
+
+    if not (reason or "").strip():
+        raise CapabilityImportError(["修改检验能力须说明原因"])
+    if capability.withdrawn_at is not None:
+        raise CapabilityImportError(["该检验能力已撤销，不能修改"])
+    errors: list[str] = []
+    clean: dict = {}
+    for name, value in changes.items():
+        if name not in EDITABLE:
+            errors.append(f"字段 {name} 不可修改")
+            continue
+        if name in ("lod", "loq"):
+            text = str(value or "").strip()
+            try:
+                value = Decimal(text) if text else None
+            except InvalidOperation:
+                errors.append(f"{name.upper()} 不是数值：{text}")
+                continue
+            if value is not None and value <= 0:
+                errors.append(f"{name.upper()} 必须为正数：{text}")
+        elif name in ("valid_from", "valid_until"):
+            try:
+                value = dt.date.fromisoformat(str(value)) if value else None
+            except ValueError:
+                errors.append(f"{name} 日期格式应为 YYYY-MM-DD：{value}")
+                continue
+        elif name == "in_cma_scope":
+            value = bool(value)
+        else:
+            value = (str(value).strip() or None) if value is not None else None
+        if name == "method_standard" and not value:
+            errors.append("检验方法不能为空")
+        clean[name] = value
+    if errors:
+        raise CapabilityImportError(errors)
+    changed = [n for n, v in clean.items() if getattr(capability, n) != v]
+    with change_reason(reason.strip()):
+        for name in changed:
+            setattr(capability, name, clean[name])
+        db.session.flush()
+    return changed
+
+
+def withdraw_capability(capability: LabCapability, user, reason: str) -> None:
+    """Withdraw a capability (inactive from now on, with the reason and who withdrew it,
+    audited); coverage and routing stop counting it.  The caller commits."""
+    from lims.audit.context import change_reason
+    from lims.core.db import utcnow
+
+    if not (reason or "").strip():
+        raise CapabilityImportError(["撤销检验能力须说明原因"])
+    if capability.withdrawn_at is not None:
+        raise CapabilityImportError(["该检验能力已撤销"])
+    with change_reason(reason.strip()):
+        capability.active = False
+        capability.withdrawn_at = utcnow()
+        capability.withdrawn_reason = reason.strip()
+        capability.withdrawn_by_id = user.id
+        db.session.flush()

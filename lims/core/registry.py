@@ -17,6 +17,7 @@ MODEL_MODULES = [
     "lims.samples.declared",
     "lims.results.models",
     "lims.reports.models",
+    "lims.publication.models",
     "lims.stations.models",
     "lims.stats.models",
 ]
@@ -37,6 +38,8 @@ BLUEPRINTS = [
     ("lims.results.views", "bp"),
     ("lims.reports.views", "bp"),
     ("lims.reports.public", "bp"),
+    ("lims.publication.views", "bp"),
+    ("lims.publication.views", "public_bp"),
     ("lims.stations.views", "bp"),
     ("lims.stations.views", "public_bp"),
     ("lims.stats.views", "bp"),
@@ -71,6 +74,7 @@ API_MODULES = [
     "lims.samples.api",
     "lims.samples.declared_api",
     "lims.results.api",
+    "lims.publication.api",
     "lims.stations.api",
     "lims.stats.api",
 ]

@@ -102,6 +102,11 @@ class LimitMatch:
                 "declared_value_required": self.declared_value_required,
             }
         )
+        if self.standard.code != self.row.standard:
+            # a row the edition in force on the day inherits unchanged from another edition
+            # (GB 2762-2022 lists only what differs from 2025): the edition in force is cited
+            data["standard"] = self.standard.code
+            data["row_standard"] = self.row.standard
         return data
 
 

@@ -47,3 +47,42 @@ def rate_cmd(period: str, region: str | None) -> None:
         "rate": None if rate.rate is None else f"{rate.rate:.3f}",
         "share_of_positives": None if rate.share_of_positives is None
         else f"{rate.share_of_positives:.3f}"}, ensure_ascii=False))
+
+
+@stations_cli.command("stalls")
+@click.argument("market_code")
+@click.option("--add", "add", multiple=True, help="登记摊位（可多次）/ register a stall")
+@click.option("--withdraw", "withdraw", multiple=True, help="注销摊位 / deregister a stall")
+def stalls_cmd(market_code: str, add: tuple[str, ...], withdraw: tuple[str, ...]) -> None:
+    """市场登记的摊位 / a market's registered stalls (codes are normalised: A－1 = a-1 = A-1)."""
+    import sqlalchemy as sa
+
+    from lims.audit.context import Actor, acting_as
+    from lims.extensions import db
+    from lims.stations.models import MarketStall
+    from lims.stations.services import find_market
+    from lims.stations.stalls import UnknownStall, normalise_stall, register_stalls
+
+    market = find_market(market_code)
+    if market is None:
+        raise click.ClickException(f"市场 {market_code} 不存在")
+    with acting_as(Actor(None, "cli")):
+        try:
+            added = register_stalls(market, list(add)) if add else 0
+        except UnknownStall as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from None
+        codes = {normalise_stall(c) for c in withdraw}
+        stalls = db.session.scalars(sa.select(MarketStall).where(
+            MarketStall.market_id == market.id, MarketStall.code.in_(codes))).all()
+        missing = codes - {s.code for s in stalls}
+        if missing:
+            db.session.rollback()
+            raise click.ClickException(f"摊位未登记：{'、'.join(sorted(missing))}")
+        for stall in stalls:
+            stall.active = False
+        db.session.commit()
+    active = db.session.scalars(sa.select(MarketStall.code).where(
+        MarketStall.market_id == market.id, MarketStall.active.is_(True))).all()
+    click.echo(f"{market.code} {market.name}: 新登记 {added}，注销 {len(stalls)}，"
+               f"在册 {len(active)} 个摊位")

@@ -26,7 +26,13 @@ from lims.extensions import db
 from lims.foods import services as foods
 from lims.orgs.models import Organization, OrgTier, Region
 from lims.samples.models import Sample, TaskType
-from lims.stations.models import ConfirmationTask, Market, StationResult, TaskStatus
+from lims.stations.models import (
+    ConfirmationTask,
+    Market,
+    StationResult,
+    TaskStatus,
+    current_result_clause,
+)
 from lims.users.models import User
 from lims.users.roles import Permission
 
@@ -54,6 +60,14 @@ def analyte_keys_for(test_item: str, analyte_key: str | None = None) -> tuple[st
     if analyte_key:
         return (analyte_key,)
     return _rapid_items().get(test_item.strip().lower(), (test_item.strip(),))
+
+
+def screened_by(result: StationResult, item) -> bool:
+    """Does the rapid test of ``result`` screen for this lab item?  The mapping of rapid test
+    kinds to the analytes they screen for is data (data/rapid_items.csv); only a failing
+    lab result for one of those confirms a positive (lims.stats.definitions)."""
+    keys = set(analyte_keys_for(result.test_item, result.analyte_key))
+    return item.analyte_key in keys or item.name_zh in keys
 
 
 def _labs() -> list[Organization]:
@@ -248,7 +262,8 @@ def agreement(task: ConfirmationTask) -> Agreement:
     lines = [LabLine(r.sample_test.test_item.name_zh, r.reported_value or "", r.unit or "",
                      r.verdict, str(getattr(r.status, "value", r.status))) for r in results]
     final = [r for r in results if str(getattr(r.status, "value", r.status)) == "approved"]
-    if any(r.verdict == "fail" for r in final):
+    if any(r.verdict == "fail" and screened_by(task.station_result, r.sample_test.test_item)
+           for r in final):
         return Agreement(CONFIRMED, lines)
     tests = [t for s in samples for t in s.active_tests]
     if tests and len(final) >= len(tests):
@@ -325,7 +340,8 @@ def confirmation_rate(period, region: Region | str | int | None = None) -> Confi
     query = (sa.select(ConfirmationTask.status, sa.func.count(StationResult.id))
              .select_from(StationResult)
              .outerjoin(ConfirmationTask, ConfirmationTask.station_result_id == StationResult.id)
-             .where(positive, StationResult.tested_on.between(start, end))
+             .where(positive, StationResult.tested_on.between(start, end),
+                    current_result_clause())
              .group_by(ConfirmationTask.status))
     if region is not None:
         region_id = region.id if isinstance(region, Region) else region

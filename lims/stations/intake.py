@@ -348,6 +348,9 @@ def submit(user: User, records: list[StationRecordIn], *, source: str) -> BatchA
     markets = {m.code: m for m in db.session.scalars(sa.select(Market).where(
         Market.code.in_({r.market for r in records}), Market.station_org_id == station_id,
         Market.active.is_(True)))}
+    from lims.stations.stalls import normalise_stall, stalls_of, unknown_stall_message
+
+    registry = stalls_of({m.id for m in markets.values()})
     # one lookup for every uid of the batch and every uid it corrects
     wanted = set(seen) | {r.corrects_uid for r in records if r.corrects_uid}
     existing = {row.uid: row for row in db.session.execute(
@@ -368,6 +371,9 @@ def submit(user: User, records: list[StationRecordIn], *, source: str) -> BatchA
         market = markets.get(record.market)
         if market is None:
             problems["market"] = f"市场 {record.market} 不存在或不属于本快检室"
+        stall = normalise_stall(record.stall)
+        if market is not None and stall not in registry[market.id]:
+            problems["stall"] = unknown_stall_message(market, record.stall, registry[market.id])
         corrects_id, publish = None, False
         if record.corrects_uid:
             target = existing.get(record.corrects_uid)
@@ -395,7 +401,7 @@ def submit(user: User, records: list[StationRecordIn], *, source: str) -> BatchA
                                         kit_result=record.kit_result)
         rows.append({
             "uid": record.uid, "content_hash": digest, "station_org_id": station_id,
-            "market_id": market.id, "stall": record.stall, "vendor": record.vendor,
+            "market_id": market.id, "stall": stall, "vendor": record.vendor,
             "food_name": record.food_name, "food_category": record.food_category,
             "test_item": record.test_item, "analyte_key": record.analyte_key,
             "method": record.method, "inhibition_pct": data["inhibition_pct"],

@@ -142,6 +142,13 @@ class StationResult(db.Model):
         return self.kit_result or ""
 
 
+def current_result_clause() -> sa.ColumnElement[bool]:
+    """The result is current: no correction replaces it.  A corrected result counts once,
+    as its correction — in the rapid-testing rate, publication and confirmation figures."""
+    newer = sa.orm.aliased(StationResult)
+    return ~sa.exists().where(newer.corrects_id == StationResult.id)
+
+
 class ConfirmationTask(Audited, TimestampMixin, db.Model):
     """A lab's task to collect a sample from the vendor of a positive rapid result."""
 
@@ -162,3 +169,24 @@ class ConfirmationTask(Audited, TimestampMixin, db.Model):
     station_result: Mapped[StationResult] = relationship()
     lab_org: Mapped[Organization] = relationship()
     sample = relationship("Sample")
+
+
+class MarketStall(Audited, TimestampMixin, db.Model):
+    """A registered farm-produce stall of a market (the market registry).
+
+    ``code`` is stored normalised (lims.stations.stalls.normalise_stall): "A-1", "a-1",
+    "A－1", "A 1" and "A-001" are one stall.  Uploads must name a registered, active stall;
+    the rapid-testing rate counts the active stalls of active wholesale markets.
+    """
+
+    __tablename__ = "market_stall"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    market_id: Mapped[int] = mapped_column(sa.ForeignKey("market.id"), index=True)
+    code: Mapped[str] = mapped_column(sa.String(40))
+    vendor: Mapped[str | None] = mapped_column(sa.String(80))
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+
+    __table_args__ = (sa.UniqueConstraint("market_id", "code", name="uq_market_stall_code"),)
+
+    market: Mapped[Market] = relationship()

@@ -51,6 +51,10 @@ def load_demo_markets() -> int:
         market.stall_count = int(row["stall_count"])
         market.address = row["address"] or None
     db.session.flush()
+    from lims.stations.stalls import demo_stall_codes, register_stalls
+
+    for market in db.session.scalars(sa.select(Market)):
+        register_stalls(market, demo_stall_codes(market.stall_count or 0))
     return created
 
 

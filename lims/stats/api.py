@@ -35,6 +35,9 @@ def stats_coverage():
 @api_login_required(Permission.VIEW_STATS)
 def stats_targets():
     region = services.scope_for(current_user, request.args.get("region", type=int))
-    report = tg.targets_report(_period(), region_id=region)
+    task = request.args.get("task") or None
+    if task is not None and task not in tg.TASK_TYPES_ZH:
+        raise ApiError(f"任务类型无效：{task}", 422, {"task": "无效"})
+    report = tg.targets_report(_period(), region_id=region, task_type=task)
     db.session.commit()
     return jsonify(report)

@@ -33,6 +33,16 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from lims.capabilities.fitness import (  # noqa: F401 (normalise_method: used by callers)
+    METHOD_NOT_ALLOWED,
+    OK,
+    Limit,
+    allowed_methods,
+    fitness,
+    item_limit,
+    loq_status,
+    normalise_method,
+)
 from lims.capabilities.models import LabCapability
 from lims.core.localtime import local_today
 from lims.extensions import db
@@ -56,15 +66,6 @@ REASON_ZH = {
 NO_FAMILY = "未注明"
 
 _YEAR = re.compile(r"-(19|20)\d{2}$")
-
-
-def normalise_method(text: str | None) -> str:
-    """GB/T 5009.199-2003 and 'GB/T5009.199' are the same method for matching."""
-    if not text:
-        return ""
-    token = text.replace("\u3000", " ").replace("／", "/").strip().upper()
-    token = re.sub(r"\s+", "", token)
-    return _YEAR.sub("", token)
 
 
 @dataclass
@@ -161,57 +162,9 @@ def item_table(on: dt.date | None = None) -> list[ItemCoverage]:
     return table
 
 
-@dataclass(frozen=True)
-class _Limit:
-    text: str | None
-    value: Decimal | None  # the numeric bound, or None: LOQ counts as sufficient
-    unit: str | None
-
-
-def _item_limit(index, name: str, foods: list[str], on: dt.date) -> _Limit:
-    from lims.limits.library import LimitMatch
-
-    found = index.lookup(name, foods, on)
-    matches = [found] if isinstance(found, LimitMatch) else list(
-        getattr(found, "candidates", ()) or ())
-    best: _Limit | None = None
-    for match in matches:
-        spec = match.row.spec
-        if spec.kind not in ("max", "min", "range") or spec.bound is None or spec.unit is None:
-            continue
-        # Of several rows (by basis or condition) the strictest decides what the LOQ must reach.
-        if best is None or _compare(spec.bound, str(spec.unit), best.value, best.unit) < 0:
-            best = _Limit(match.row.limit_text, spec.bound, str(spec.unit))
-    if best is not None:
-        return best
-    text = matches[0].row.limit_text if matches else None
-    return _Limit(text, None, None)
-
-
-def _compare(a: Decimal, a_unit: str, b: Decimal | None, b_unit: str | None) -> int:
-    from lims.limits.units import UnitError, convert
-
-    if b is None or b_unit is None:
-        return -1
-    try:
-        a_in_b = convert(a, a_unit, b_unit)
-    except (UnitError, ValueError):
-        return 1
-    return (a_in_b > b) - (a_in_b < b)
-
-
-def _loq_status(loq: Decimal | None, unit: str | None, limit: _Limit) -> str:
-    from lims.limits.units import UnitError, convert
-
-    if limit.value is None:
-        return "ok"
-    if loq is None:
-        return "loq_not_declared"
-    try:
-        in_limit_unit = convert(loq, unit or "", limit.unit or "")
-    except (UnitError, ValueError):
-        return "unit_mismatch"
-    return "ok" if in_limit_unit <= limit.value else "loq_above_limit"
+_Limit = Limit
+_item_limit = item_limit
+_loq_status = loq_status
 
 
 def _build_item_table(edition: RulesEdition, on: dt.date) -> list[ItemCoverage]:
@@ -261,7 +214,7 @@ def _build_item_table(edition: RulesEdition, on: dt.date) -> list[ItemCoverage]:
         scopes = {n.code for n in chain}
         top = chain[-1] if chain else None
         limit = _item_limit(index, item.name_zh, [n.name_zh for n in chain], on)
-        allowed = {normalise_method(m) for m in item.method_standards.split("|") if m}
+        allowed = allowed_methods(item.method_standards)
         families = tuple(f for f in item.basis_family.split("|") if f) or (NO_FAMILY,)
         row = ItemCoverage(
             item_id=item.id, code=item.code, name=item.name_zh,
@@ -277,14 +230,13 @@ def _build_item_table(edition: RulesEdition, on: dt.date) -> list[ItemCoverage]:
             row.covered[tier] = row.covered_method[tier] = False
         for cap in candidates:
             tier = "prefecture" if cap.tier == OrgTier.PREFECTURE_LAB else "counties"
-            method_ok = not allowed or normalise_method(cap.method_standard) in allowed or (
-                bool(cap.equivalent_to) and normalise_method(cap.equivalent_to) in allowed)
-            if not method_ok:
-                reasons.add("method_not_allowed")
+            # the one rule routing uses too (lims.capabilities.fitness)
+            status = fitness(cap, allowed, limit)
+            if status == METHOD_NOT_ALLOWED:
+                reasons.add(status)
                 continue
             row.covered_method[tier] = row.covered_method["network"] = True
-            status = _loq_status(cap.loq, cap.unit, limit)
-            if status != "ok":
+            if status != OK:
                 reasons.add(status)
                 continue
             row.covered[tier] = row.covered["network"] = True

@@ -45,6 +45,9 @@ class StatsUnit(db.Model):
     residue: Mapped[int] = mapped_column(sa.Integer)  # 1: a residue item has a result
     failed: Mapped[int] = mapped_column(sa.Integer)   # 1: an approved result failed
     reported: Mapped[int] = mapped_column(sa.Integer)  # 1: an issued (or amended) report
+    # 1: the root sample is on a 食品安全监督抽检信息公告 (lims.publication)
+    published: Mapped[int] = mapped_column(sa.Integer, default=0)
+    subcategory_id: Mapped[int | None] = mapped_column(sa.Integer)
     first_report_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
@@ -120,6 +123,10 @@ def _touched(session: Session) -> tuple[set[int], set[int]]:
             tests.add(obj.sample_test_id)
         elif isinstance(obj, TestReport):
             samples.add(obj.sample_id)
+        elif type(obj).__name__ == "PublicNoticeEntry":
+            samples.add(obj.sample_id)
+            # a split sample's units are its sub-samples (set by lims.publication)
+            samples.update(getattr(obj, "unit_ids", ()))
     samples.discard(None)
     tests.discard(None)
     return samples, tests

@@ -42,8 +42,7 @@ def _unit_select(only: list[int] | None = None) -> sa.Select:
         sa.func.count(SampleTest.id).label("n_tests"),
         sa.func.count(TestResult.id).label("n_results"),
         sa.func.coalesce(sa.func.sum(sa.case((approved, 1), else_=0)), 0).label("n_approved"),
-        sa.func.max(sa.case((sa.and_(TestResult.id.is_not(None), residue), 1), else_=0))
-        .label("residue"),
+        sa.func.max(sa.case((sa.and_(approved, residue), 1), else_=0)).label("residue"),
         sa.func.max(sa.case((sa.and_(approved, TestResult.verdict == "fail"), 1), else_=0))
         .label("failed"))
         .select_from(SampleTest)
@@ -61,20 +60,41 @@ def _unit_select(only: list[int] | None = None) -> sa.Select:
         tests = tests.where(SampleTest.sample_id.in_(only))
         reports = reports.where(TestReport.sample_id.in_(only))
     tests, reports = tests.subquery("t"), reports.subquery("r")
+    root = sa.orm.aliased(Sample)
     return (sa.select(
-        tests.c.sample_id, sa.func.coalesce(Sample.parent_id, Sample.id),
+        tests.c.sample_id, root.id,
         Sample.business_region_id, Sample.task_type, Sample.category_code, Sample.food_name,
         Sample.sampled_on, sa.cast(sa.extract("year", Sample.sampled_on), sa.Integer),
         sa.cast(sa.extract("month", Sample.sampled_on), sa.Integer), Sample.received_at,
         tests.c.n_tests, tests.c.n_results, tests.c.n_approved, tests.c.residue,
-        tests.c.failed, sa.func.coalesce(reports.c.reported, 0), reports.c.first)
+        tests.c.failed, sa.func.coalesce(reports.c.reported, 0), reports.c.first,
+        sa.case((_published(root.id), 1), else_=0), Sample.subcategory_id)
         .select_from(tests).join(Sample, Sample.id == tests.c.sample_id)
-        .outerjoin(reports, reports.c.sample_id == tests.c.sample_id))
+        .join(root, root.id == sa.func.coalesce(Sample.parent_id, Sample.id))
+        .outerjoin(reports, reports.c.sample_id == tests.c.sample_id)
+        .where(*_not_cancelled(Sample, root)))
+
+
+def _not_cancelled(sample, root) -> list:
+    """Cancelled samples count nowhere (lims.stats.definitions): neither the sample nor
+    the root it was split from may be cancelled."""
+    from lims.samples.lifecycle import SampleStatus
+
+    return [sample.status != SampleStatus.CANCELLED, root.status != SampleStatus.CANCELLED]
+
+
+def _published(root_id) -> sa.ColumnElement[bool]:
+    """The root sample is on a 食品安全监督抽检信息公告 (any notice; a sample published
+    again in a correction still counts once)."""
+    from lims.publication.models import PublicNoticeEntry
+
+    return sa.exists().where(PublicNoticeEntry.sample_id == root_id)
 
 
 _UNIT_COLUMNS = ["sample_id", "root_id", "region_id", "task_type", "category_code",
                  "food_name", "sampled_on", "year", "month", "received_at", "n_tests",
-                 "n_results", "n_approved", "residue", "failed", "reported", "first_report_at"]
+                 "n_results", "n_approved", "residue", "failed", "reported", "first_report_at",
+                 "published", "subcategory_id"]
 
 
 def _test_select(only: list[int] | None = None) -> sa.Select:
@@ -82,16 +102,19 @@ def _test_select(only: list[int] | None = None) -> sa.Select:
     from lims.results.models import ResultStatus, TestResult
     from lims.samples.models import Sample, SampleTest
 
-    failed = sa.and_(TestResult.status == ResultStatus.APPROVED, TestResult.verdict == "fail")
+    approved = TestResult.status == ResultStatus.APPROVED
+    failed = sa.and_(approved, TestResult.verdict == "fail")
+    root = sa.orm.aliased(Sample)
     query = (sa.select(SampleTest.id, SampleTest.sample_id, SampleTest.test_item_id,
                        Sample.business_region_id,
                        sa.cast(sa.extract("year", Sample.sampled_on), sa.Integer),
                        sa.cast(sa.extract("month", Sample.sampled_on), sa.Integer),
-                       sa.case((TestResult.id.is_not(None), 1), else_=0),
+                       sa.case((approved, 1), else_=0),
                        sa.case((failed, 1), else_=0))
              .select_from(SampleTest).join(Sample, Sample.id == SampleTest.sample_id)
+             .join(root, root.id == sa.func.coalesce(Sample.parent_id, Sample.id))
              .outerjoin(TestResult, TestResult.sample_test_id == SampleTest.id)
-             .where(SampleTest.removed.is_(False)))
+             .where(SampleTest.removed.is_(False), *_not_cancelled(Sample, root)))
     if only is not None:
         query = query.where(SampleTest.sample_id.in_(only))
     return query

@@ -94,7 +94,7 @@ TARGET_COLUMNS = [
     ("samples_per_1000", "每千人抽检（目标≥4）"), ("residue_samples", "农兽残样品数"),
     ("residue_per_1000", "每千人农兽残（目标≥2）"),
     ("report_units_approved", "已批准结果的样品"), ("report_units_reported", "已出具报告"),
-    ("published_rate_pct", "结果公开率（目标100%）"),
+    ("supervision_published", "监督抽检已公告"), ("published_rate_pct", "抽检结果公告率（目标100%）"),
     ("station_results", "快检结果数"), ("station_results_published", "快检已公示"),
     ("station_published_rate_pct", "快检公示率"),
     ("supervision_concluded", "监督抽检完成"), ("supervision_failed", "不合格"),
@@ -122,26 +122,59 @@ def target_tables(report: dict) -> dict[str, Table]:
         "varieties": Table("varieties", "品种抽检次数（≥20次）", [
             ("group", "类别"), ("food_name", "品种"), ("samples", "样品数"),
             ("meets", "达到20次")], report["varieties"]["rows"]),
-        "failing_items": Table("failing_items", "不合格项目", [
+        "failing_items": Table("failing_items",
+                               f"不合格项目（{report['failures']['task_type_zh']}）", [
             ("item", "检验项目"), ("results", "不合格结果数")], report["failures"]["items"]),
-        "failing_foods": Table("failing_foods", "不合格食品", [
+        "failing_foods": Table("failing_foods",
+                               f"不合格食品（{report['failures']['task_type_zh']}）", [
             ("food", "食品"), ("samples", "不合格样品数")], report["failures"]["foods"]),
     }
 
 
-def all_tables(period: Period, region_id: int | None) -> tuple[dict, dict, dict[str, Table]]:
+# each row of the targets table → the figure whose definition explains it (hover, footnote)
+FIELD_FIGURE = {
+    "samples_tested": "samples_per_1000", "samples_per_1000": "samples_per_1000",
+    "residue_samples": "residue_per_1000", "residue_per_1000": "residue_per_1000",
+    "supervision_published": "published_rate", "published_rate_pct": "published_rate",
+    "station_results": "station_published_rate",
+    "station_results_published": "station_published_rate",
+    "station_published_rate_pct": "station_published_rate",
+    "supervision_concluded": "qualified_rate", "supervision_failed": "qualified_rate",
+    "qualified_rate_pct": "qualified_rate", "key_concluded": "qualified_rate",
+    "key_failed": "qualified_rate", "key_qualified_rate_pct": "qualified_rate",
+    "wholesale_stalls": "rapid_testing_rate", "wholesale_stalls_tested": "rapid_testing_rate",
+    "rapid_testing_rate_pct": "rapid_testing_rate", "rapid_positives": "confirmation_rate",
+    "rapid_concluded": "confirmation_rate", "rapid_confirmed": "confirmation_rate",
+    "confirmation_rate_pct": "confirmation_rate", "turnaround_reports": "turnaround",
+    "turnaround_median_days": "turnaround", "turnaround_p90_days": "turnaround",
+    "report_units_approved": "turnaround", "report_units_reported": "turnaround",
+}
+
+
+def figure_help() -> dict[str, str]:
+    """Field of the targets table → the definition shown on hover (lims.stats.definitions)."""
+    from lims.stats.definitions import FIGURES
+
+    return {field: f"{FIGURES[key].label}：{FIGURES[key].text}"
+            for field, key in FIELD_FIGURE.items()}
+
+
+def all_tables(period: Period, region_id: int | None, task_type: str | None = None
+               ) -> tuple[dict, dict, dict[str, Table]]:
     coverage = cov.coverage_report(period, region_id=region_id)
-    targets = tg.targets_report(period, region_id=region_id)
+    targets = tg.targets_report(period, region_id=region_id, task_type=task_type)
     tables = {**coverage_tables(coverage), **target_tables(targets)}
     return coverage, targets, tables
 
 
-def table_for(key: str, period: Period, region_id: int | None) -> Table | None:
+def table_for(key: str, period: Period, region_id: int | None,
+              task_type: str | None = None) -> Table | None:
     if key.startswith("coverage_"):
         return coverage_tables(cov.coverage_report(period, region_id=region_id)).get(key)
     if key.startswith("records_"):
         return records(key.removeprefix("records_"), period, region_id)
-    return target_tables(tg.targets_report(period, region_id=region_id)).get(key)
+    return target_tables(tg.targets_report(period, region_id=region_id,
+                                           task_type=task_type)).get(key)
 
 
 # --- the records behind a figure ----------------------------------------------------------
@@ -243,7 +276,8 @@ def _positives(period: Period, region_id: int | None):
              .select_from(StationResult).join(Market, Market.id == StationResult.market_id)
              .outerjoin(ConfirmationTask,
                         ConfirmationTask.station_result_id == StationResult.id)
-             .where(positive, StationResult.tested_on.between(period.start, period.end))
+             .where(positive, StationResult.tested_on.between(period.start, period.end),
+                    tg.current_results())
              .order_by(StationResult.tested_on.desc(), StationResult.id))
     if region_id is not None:
         query = query.where(Market.region_id == region_id)
@@ -258,7 +292,8 @@ def _stalls(period: Period, region_id: int | None):
                        sa.func.max(StationResult.tested_on))
              .select_from(StationResult).join(Market, Market.id == StationResult.market_id)
              .where(Market.kind == MarketKind.WHOLESALE, Market.active.is_(True),
-                    StationResult.tested_on.between(period.start, period.end))
+                    StationResult.tested_on.between(period.start, period.end),
+                    tg.current_results())
              .group_by(Market.name, StationResult.stall)
              .order_by(Market.name, StationResult.stall))
     if region_id is not None:

@@ -33,49 +33,27 @@ import sqlalchemy as sa
 
 from lims.extensions import db
 from lims.orgs.models import Region, RegionLevel
+from lims.stats import definitions as df
+from lims.stats.definitions import (  # noqa: F401 (re-exported: the names other modules use)
+    DEFINITIONS,
+    KEY_FOOD_CATEGORIES,
+    PLAN_TASKS,
+    TARGETS,
+    VARIETY_MIN,
+)
 from lims.stats.period import Period
 
-PLAN_TASKS = ("supervision", "risk_monitoring", "rapid_retest")
-KEY_FOOD_CATEGORIES = ("33", "34", "35", "36", "37")  # 畜禽肉、蔬菜、水产品、水果、鲜蛋
 # Varieties that should each be sampled at least 20 times a year, by 大类 group.
 VARIETY_GROUPS = {"蔬菜": ("34",), "水果": ("36",), "肉和蛋": ("33", "37"), "水产品": ("35",)}
-VARIETY_MIN = 20
-
-# Printed under the targets on the dashboard and returned by the API.
-DEFINITIONS = [
-    "样品按抽样日期计入期间、按被抽样单位所在县市计入地区；分样（…-A/-B）计为一个样品。"
-    "计划内样品为监督抽检、风险监测和快检阳性复检，委托检验不计入。",
-    "检验样品：至少一个检验项目已有检验结果。农兽残样品：有农药或兽药残留项目（分析物类别为"
-    "农药、兽药，或判定依据为 GB 2763、GB 31650、农业农村部公告第250号）的检验结果。",
-    "合格率：监督抽检样品中全部检验项目结果已批准者为分母，无一不合格者为合格；重点品种为"
-    "畜禽肉及副产品、蔬菜、水产品、水果类、鲜蛋。",
-    "结果公开率：全部检验项目已批准的报告单元中已出具（或已更正）报告的比例；另列快检结果在"
-    "市场公示栏公示的比例。",
-    "批发市场快检率：期间内在册批发市场（在用）中至少有一条快检记录的摊位数 ÷ 这些市场登记的"
-    "农产品摊位数。",
-    "报告周期：样品受理至该报告单元首份报告签发，按期间内签发的报告计，单位为天。",
-    "快检阳性确证率：期间内快检阳性中，实验室已完成确证的任务里确证阳性的比例。",
-    "品种抽检次数：蔬菜、水果、肉和蛋、水产品各大类中按食品名称统计计划内样品数，"
-    f"不少于 {VARIETY_MIN} 次为达标。",
-]
-
-TARGETS = {
-    "samples_per_1000": Decimal("4"),
-    "residue_per_1000": Decimal("2"),
-    "published": Decimal("1"),
-    "qualified": Decimal("0.96"),
-    "rapid_rate": Decimal("0.80"),
-}
 
 
 def _ratio(part: int | None, whole: int | None, scale: int = 1) -> Decimal | None:
-    if not whole:
-        return None
-    return (Decimal(part or 0) * scale / Decimal(whole)).quantize(Decimal("0.0001"))
+    """Unrounded (lims.stats.definitions.ratio); rounded only for display."""
+    return df.ratio(part, whole, scale)
 
 
 def _f(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
+    return df.shown(value)
 
 
 def counties(region_id: int | None = None) -> list[Region]:
@@ -97,7 +75,8 @@ def _root_rows(period: Period, region_id: int | None):
     taken as it is; only the units of split samples are grouped by their root."""
     from lims.stats.models import StatsUnit as U
 
-    ready = sa.case((U.n_tests == U.n_approved, 1), else_=0)
+    ready = sa.case((df.concluded(U), 1), else_=0)
+    tested = sa.case((df.has_concluded_result(U), 1), else_=0)  # df.tested
     where = [U.sampled_on.between(period.start, period.end)]
     if region_id is not None:
         where.append(U.region_id == region_id)
@@ -105,16 +84,17 @@ def _root_rows(period: Period, region_id: int | None):
             U.category_code.label("category_code"), U.year.label("year"),
             U.month.label("month")]
     whole = sa.select(
-        *keys, sa.case((U.n_results > 0, 1), else_=0).label("tested"),
+        *keys, tested.label("tested"),
         U.residue.label("residue"), ready.label("concluded"), U.failed.label("failed"),
         ready.label("units_ready"),
-        sa.case((sa.and_(U.n_tests == U.n_approved, U.reported == 1), 1), else_=0)
-        .label("units_reported")).where(U.root_id == U.sample_id, *where)
+        sa.case((sa.and_(df.concluded(U), U.reported == 1), 1), else_=0)
+        .label("units_reported"), U.published.label("published"))\
+        .where(U.root_id == U.sample_id, *where)
     parts = sa.select(
-        *keys, sa.func.max(sa.case((U.n_results > 0, 1), else_=0)),
+        *keys, sa.func.max(tested),
         sa.func.max(U.residue), sa.func.min(ready), sa.func.max(U.failed), sa.func.sum(ready),
-        sa.func.sum(sa.case((sa.and_(U.n_tests == U.n_approved, U.reported == 1), 1),
-                            else_=0)))\
+        sa.func.sum(sa.case((sa.and_(df.concluded(U), U.reported == 1), 1),
+                            else_=0)), sa.func.max(U.published))\
         .where(U.root_id != U.sample_id, *where)\
         .group_by(U.root_id, U.region_id, U.task_type, U.category_code, U.year, U.month)
     return sa.union_all(whole, parts).subquery("roots")
@@ -130,6 +110,7 @@ class SampleCounts:
     key_failed: int = 0
     units_ready: int = 0
     units_reported: int = 0
+    supervision_published: int = 0
 
     def add(self, other: SampleCounts) -> None:
         for name in self.__dataclass_fields__:
@@ -157,6 +138,7 @@ def sample_counts(period: Period, region_id: int | None = None
         total(sa.and_(supervision, key, roots.c.concluded == 1, roots.c.failed == 1)),
         sa.func.coalesce(sa.func.sum(roots.c.units_ready), 0),
         sa.func.coalesce(sa.func.sum(roots.c.units_reported), 0),
+        total(sa.and_(supervision, roots.c.concluded == 1, roots.c.published == 1)),
     ).group_by(roots.c.region_id, roots.c.year, roots.c.month)
     by_region: dict[int, SampleCounts] = {}
     by_month: dict[tuple[int, int], SampleCounts] = {}
@@ -239,48 +221,57 @@ def _days(value) -> float | None:
 
 # --- markets and stations -----------------------------------------------------------------
 
+def current_results():
+    """Rapid results not replaced by a correction: a corrected result counts once, as its
+    correction (lims.stats.definitions.rapid_testing_rate)."""
+    from lims.stations.models import current_result_clause
+
+    return current_result_clause()
+
+
 def stations(period: Period, region_id: int | None = None) -> dict[int, dict]:
-    """Per county, in one pass over the period's rapid results grouped by (market, stall):
-    results, published, positives, stalls of active wholesale markets tested; plus the
-    stalls those markets registered and how the labs concluded the positives."""
+    """Per county: current rapid results, published, positives; the registered stalls of
+    active wholesale markets and how many of them were tested (a join to the registry: never
+    more than registered); how the labs concluded the positives."""
     from lims.stations.models import (
         ConfirmationTask,
         Market,
         MarketKind,
+        MarketStall,
         StationResult,
         TaskStatus,
     )
 
     positive = sa.or_(StationResult.station_verdict == "positive",
                       StationResult.server_verdict == "positive")
+    in_period = StationResult.tested_on.between(period.start, period.end)
 
     def total(condition) -> sa.ColumnElement:
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
-    stalls = (sa.select(StationResult.market_id.label("market_id"),
-                        sa.func.count().label("n"),
-                        total(StationResult.published.is_(True)).label("published"),
-                        total(positive).label("positives"))
-              .where(StationResult.tested_on.between(period.start, period.end))
-              .group_by(StationResult.market_id, StationResult.stall)).subquery("stalls")
     wholesale = sa.and_(Market.kind == MarketKind.WHOLESALE, Market.active.is_(True))
-    query = (sa.select(Market.region_id, sa.func.sum(stalls.c.n),
-                       sa.func.sum(stalls.c.published), sa.func.sum(stalls.c.positives),
-                       total(wholesale))
-             .select_from(stalls).join(Market, Market.id == stalls.c.market_id)
-             .group_by(Market.region_id))
-    registered = (sa.select(Market.region_id, sa.func.sum(Market.stall_count))
-                  .where(wholesale).group_by(Market.region_id))
-    # positives are a few per cent of the results: their tasks are looked up by key
+    results = (sa.select(Market.region_id, sa.func.count(),
+                         total(StationResult.published.is_(True)), total(positive))
+               .select_from(StationResult).join(Market, Market.id == StationResult.market_id)
+               .where(in_period, current_results()).group_by(Market.region_id))
+    # the (market, stall) pairs tested in the period, once each, joined to the registry
+    tested = (sa.select(StationResult.market_id, StationResult.stall)
+              .where(in_period, current_results()).distinct().subquery("tested"))
+    registry = (sa.select(Market.region_id, sa.func.count(MarketStall.id),
+                          sa.func.count(tested.c.stall))
+                .select_from(MarketStall).join(Market, Market.id == MarketStall.market_id)
+                .outerjoin(tested, sa.and_(tested.c.market_id == MarketStall.market_id,
+                                           tested.c.stall == MarketStall.code))
+                .where(wholesale, MarketStall.active.is_(True)).group_by(Market.region_id))
     tasks = (sa.select(Market.region_id, ConfirmationTask.status, sa.func.count())
              .select_from(ConfirmationTask)
              .join(StationResult, StationResult.id == ConfirmationTask.station_result_id)
              .join(Market, Market.id == StationResult.market_id)
-             .where(positive, StationResult.tested_on.between(period.start, period.end))
+             .where(positive, in_period, current_results())
              .group_by(Market.region_id, ConfirmationTask.status))
     if region_id is not None:
-        query = query.where(Market.region_id == region_id)
-        registered = registered.where(Market.region_id == region_id)
+        results = results.where(Market.region_id == region_id)
+        registry = registry.where(Market.region_id == region_id)
         tasks = tasks.where(Market.region_id == region_id)
     out: dict[int, dict] = {}
 
@@ -289,11 +280,11 @@ def stations(period: Period, region_id: int | None = None) -> dict[int, dict]:
                                        "stalls_tested": 0, "registered_stalls": 0,
                                        "confirmed": 0, "not_confirmed": 0})
 
-    for region, n, published, positives, tested in db.session.execute(query):
+    for region, n, published, positives in db.session.execute(results):
         entry(region).update(results=int(n), published=int(published),
-                             positives=int(positives), stalls_tested=int(tested))
-    for region, count in db.session.execute(registered):
-        entry(region)["registered_stalls"] = int(count or 0)
+                             positives=int(positives))
+    for region, registered, tested in db.session.execute(registry):
+        entry(region).update(registered_stalls=int(registered), stalls_tested=int(tested))
     for region, status, count in db.session.execute(tasks):
         if status == TaskStatus.CONFIRMED:
             entry(region)["confirmed"] += count
@@ -305,21 +296,30 @@ def stations(period: Period, region_id: int | None = None) -> dict[int, dict]:
 # --- varieties ----------------------------------------------------------------------------
 
 def varieties(period: Period, region_id: int | None = None) -> list[dict]:
-    """Plan samples per food name in the vegetable, fruit, meat-and-egg and aquatic 大类."""
+    """Counted root samples per 细类 of the rules (lims.stats.definitions.variety_meets) in
+    the vegetable, fruit, meat-and-egg and aquatic 大类."""
+    from lims.foods.models import FoodCategoryNode
+    from lims.samples.lifecycle import SampleStatus
     from lims.samples.models import Sample
 
     codes = [c for group in VARIETY_GROUPS.values() for c in group]
-    query = (sa.select(Sample.category_code, Sample.food_name, sa.func.count(Sample.id))
+    query = (sa.select(Sample.category_code, FoodCategoryNode.name_zh,
+                       sa.func.count(Sample.id))
+             .join(FoodCategoryNode, FoodCategoryNode.id == Sample.subcategory_id)
              .where(Sample.parent_id.is_(None), Sample.category_code.in_(codes),
                     Sample.task_type.in_(PLAN_TASKS),
+                    Sample.status != SampleStatus.CANCELLED,
                     Sample.sampled_on.between(period.start, period.end))
-             .group_by(Sample.category_code, Sample.food_name))
+             .group_by(Sample.category_code, FoodCategoryNode.id, FoodCategoryNode.name_zh))
     if region_id is not None:
         query = query.where(Sample.business_region_id == region_id)
     group_of = {c: name for name, group in VARIETY_GROUPS.items() for c in group}
+    merged: dict[tuple[str, str], int] = {}
+    for code, name, n in db.session.execute(query):
+        merged[(code, name)] = merged.get((code, name), 0) + int(n)
     rows = [{"group": group_of[code], "category_code": code, "food_name": name,
-             "samples": n, "meets": n >= VARIETY_MIN}
-            for code, name, n in db.session.execute(query)]
+             "samples": n, "meets": df.variety_meets(n)}
+            for (code, name), n in merged.items()]
     rows.sort(key=lambda r: (list(VARIETY_GROUPS).index(r["group"]), -r["samples"],
                              r["food_name"]))
     return rows
@@ -327,30 +327,35 @@ def varieties(period: Period, region_id: int | None = None) -> list[dict]:
 
 # --- failing items and foods --------------------------------------------------------------
 
-def top_failures(period: Period, region_id: int | None = None, limit: int = 10) -> dict:
-    """Approved results with the verdict fail: the items and the foods that failed most."""
+TASK_TYPES_ZH = {"supervision": "监督抽检", "risk_monitoring": "风险监测",
+                 "rapid_retest": "快检阳性复检", "commissioned": "委托检验"}
+
+
+def top_failures(period: Period, region_id: int | None = None, limit: int = 10,
+                 task_type: str | None = None) -> dict:
+    """Approved failing results of one task type (监督抽检 by default,
+    lims.stats.definitions.failure_task): the items and the foods that failed most."""
     from lims.foods.models import TestItemRecord
-    from lims.stats import rollup
+    from lims.stats.models import StatsTest as T
     from lims.stats.models import StatsUnit as U
 
-    counts = {item: failed for item, (_r, _t, failed) in
-              rollup.item_counts(period, region_id).items() if failed}
-    names = dict(db.session.execute(sa.select(TestItemRecord.id, TestItemRecord.name_zh)
-                                    .where(TestItemRecord.id.in_(list(counts)))).all()) \
-        if counts else {}
-    by_name: dict[str, int] = {}
-    for item, failed in counts.items():  # a few hundred item rows at most, not results
-        by_name[names[item]] = by_name.get(names[item], 0) + failed
-    items = sorted(by_name.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-    roots = (sa.select(U.food_name, U.root_id).where(
-        U.failed == 1, U.sampled_on.between(period.start, period.end)).distinct())
+    task = df.failure_task(task_type)
+    where = [U.task_type == task, U.sampled_on.between(period.start, period.end)]
     if region_id is not None:
-        roots = roots.where(U.region_id == region_id)
-    roots = roots.subquery("failed_roots")
+        where.append(U.region_id == region_id)
+    items = db.session.execute(
+        sa.select(TestItemRecord.name_zh, sa.func.count())
+        .select_from(T).join(U, U.sample_id == T.sample_id)
+        .join(TestItemRecord, TestItemRecord.id == T.test_item_id)
+        .where(T.failed == 1, *where).group_by(TestItemRecord.name_zh)
+        .order_by(sa.func.count().desc(), TestItemRecord.name_zh).limit(limit)).all()
+    roots = (sa.select(U.food_name, U.root_id).where(U.failed == 1, *where).distinct()
+             .subquery("failed_roots"))
     foods = db.session.execute(
         sa.select(roots.c.food_name, sa.func.count()).group_by(roots.c.food_name)
         .order_by(sa.func.count().desc(), roots.c.food_name).limit(limit)).all()
-    return {"items": [{"item": i, "results": n} for i, n in items],
+    return {"task_type": task, "task_type_zh": TASK_TYPES_ZH.get(task, task),
+            "items": [{"item": i, "results": n} for i, n in items],
             "foods": [{"food": f, "samples": n} for f, n in foods]}
 
 
@@ -358,22 +363,17 @@ def top_failures(period: Period, region_id: int | None = None, limit: int = 10) 
 
 def _row(region: Region | None, label: str, counts: SampleCounts, population: int,
          rapid: dict, stations: dict, tat: dict) -> dict:
-    per_1000 = Decimal(1000) / Decimal(population) if population else None
-
-    def per(n: int) -> float | None:
-        return None if per_1000 is None else float((n * per_1000).quantize(Decimal("0.01")))
-
-    def meets(value, target) -> bool | None:
-        return None if value is None else Decimal(str(value)) >= target
-
-    samples_rate = per(counts.tested)
-    residue_rate = per(counts.residue)
-    published = _ratio(counts.units_reported, counts.units_ready)
-    qualified = _ratio(counts.supervision_concluded - counts.supervision_failed,
-                       counts.supervision_concluded)
-    key_qualified = _ratio(counts.key_concluded - counts.key_failed, counts.key_concluded)
-    rapid_rate = _ratio(rapid.get("stalls_tested", 0), rapid.get("registered_stalls", 0))
-    station_published = _ratio(stations.get("published", 0), stations.get("results", 0))
+    """One county's (or the prefecture's) figures: values rounded for display, every
+    ``*_meets`` decided on the unrounded value (lims.stats.definitions)."""
+    samples_rate = df.per_1000(counts.tested, population)
+    residue_rate = df.per_1000(counts.residue, population)
+    published = df.published_rate(counts.supervision_concluded, counts.supervision_published)
+    qualified = df.qualified_rate(counts.supervision_concluded, counts.supervision_failed)
+    key_qualified = df.qualified_rate(counts.key_concluded, counts.key_failed)
+    rapid_rate = df.rapid_testing_rate(rapid.get("stalls_tested", 0),
+                                       rapid.get("registered_stalls", 0))
+    station_published = df.station_published_rate(stations.get("results", 0),
+                                                   stations.get("published", 0))
     concluded = stations.get("confirmed", 0) + stations.get("not_confirmed", 0)
     return {
         "region_id": region.id if region else None,
@@ -381,41 +381,43 @@ def _row(region: Region | None, label: str, counts: SampleCounts, population: in
         "region": label,
         "population": population,
         "samples_tested": counts.tested,
-        "samples_per_1000": samples_rate,
-        "samples_per_1000_meets": meets(samples_rate, TARGETS["samples_per_1000"]),
+        "samples_per_1000": df.shown(samples_rate, "0.01"),
+        "samples_per_1000_meets": df.meets(samples_rate, TARGETS["samples_per_1000"]),
         "residue_samples": counts.residue,
-        "residue_per_1000": residue_rate,
-        "residue_per_1000_meets": meets(residue_rate, TARGETS["residue_per_1000"]),
+        "residue_per_1000": df.shown(residue_rate, "0.01"),
+        "residue_per_1000_meets": df.meets(residue_rate, TARGETS["residue_per_1000"]),
         "report_units_approved": counts.units_ready,
         "report_units_reported": counts.units_reported,
+        "supervision_published": counts.supervision_published,
         "published_rate": _f(published),
-        "published_meets": meets(published, TARGETS["published"]),
+        "published_meets": df.meets(published, TARGETS["published"]),
         "station_results": stations.get("results", 0),
         "station_results_published": stations.get("published", 0),
         "station_published_rate": _f(station_published),
         "supervision_concluded": counts.supervision_concluded,
         "supervision_failed": counts.supervision_failed,
         "qualified_rate": _f(qualified),
-        "qualified_meets": meets(qualified, TARGETS["qualified"]),
+        "qualified_meets": df.meets(qualified, TARGETS["qualified"]),
         "key_concluded": counts.key_concluded,
         "key_failed": counts.key_failed,
         "key_qualified_rate": _f(key_qualified),
-        "key_qualified_meets": meets(key_qualified, TARGETS["qualified"]),
+        "key_qualified_meets": df.meets(key_qualified, TARGETS["qualified"]),
         "wholesale_stalls": rapid.get("registered_stalls", 0),
         "wholesale_stalls_tested": rapid.get("stalls_tested", 0),
         "rapid_testing_rate": _f(rapid_rate),
-        "rapid_testing_meets": meets(rapid_rate, TARGETS["rapid_rate"]),
+        "rapid_testing_meets": df.meets(rapid_rate, TARGETS["rapid_rate"]),
         "rapid_positives": stations.get("positives", 0),
         "rapid_confirmed": stations.get("confirmed", 0),
         "rapid_concluded": concluded,
-        "confirmation_rate": _f(_ratio(stations.get("confirmed", 0), concluded)),
+        "confirmation_rate": _f(df.confirmation_rate(stations.get("confirmed", 0), concluded)),
         "turnaround_reports": tat.get("reports", 0),
         "turnaround_median_days": tat.get("median_days"),
         "turnaround_p90_days": tat.get("p90_days"),
     }
 
 
-def targets_report(period: Period, *, region_id: int | None = None) -> dict:
+def targets_report(period: Period, *, region_id: int | None = None,
+                   task_type: str | None = None) -> dict:
     """Every target per county (and for the prefecture unless limited to one county)."""
     from lims.stats import rollup
 
@@ -464,5 +466,7 @@ def targets_report(period: Period, *, region_id: int | None = None) -> dict:
         "prefecture": total,
         "monthly_qualified": months,
         "varieties": {"minimum": VARIETY_MIN, "groups": groups, "rows": variety_rows},
-        "failures": top_failures(period, region_id),
+        "failures": top_failures(period, region_id, task_type=task_type),
+        "figures": {k: {"label": d.label, "definition": d.text, "plan": d.plan}
+                    for k, d in df.FIGURES.items()},
     }

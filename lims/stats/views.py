@@ -30,7 +30,8 @@ def _query() -> tuple[Period, int | None, dict]:
         period = Period.parse()
     requested = request.args.get("region", type=int)
     region_id = services.scope_for(current_user, requested)
-    args = {k: v for k, v in request.args.items() if k in ("year", "from", "to", "region")}
+    args = {k: v for k, v in request.args.items()
+            if k in ("year", "from", "to", "region", "task")}
     return period, region_id, args
 
 
@@ -40,6 +41,7 @@ def _charts(coverage: dict, targets: dict) -> dict:
     counties = [r["region"] for r in targets["counties"]]
     months = [(m["month"][2:], m["qualified_rate"]) for m in targets["monthly_qualified"]]
     failing_items = [(r["item"], r["results"]) for r in targets["failures"]["items"]]
+    task_zh = targets["failures"]["task_type_zh"]
     failing_foods = [(r["food"], r["samples"]) for r in targets["failures"]["foods"]]
     return {
         "coverage_tiers": charts.hbars(tier_rows, target=coverage["target"], maximum=1.0,
@@ -53,8 +55,10 @@ def _charts(coverage: dict, targets: dict) -> dict:
              targets["targets"]["residue_per_1000"])], title="每千人抽检量（按县市）"),
         "qualified_trend": charts.line(months, target=targets["targets"]["qualified"],
                                        title="监督抽检合格率（按月）"),
-        "failing_items": charts.hbars(failing_items, percent=False, title="不合格项目"),
-        "failing_foods": charts.hbars(failing_foods, percent=False, title="不合格食品"),
+        "failing_items": charts.hbars(failing_items, percent=False,
+                                      title=f"不合格项目（{task_zh}）"),
+        "failing_foods": charts.hbars(failing_foods, percent=False,
+                                      title=f"不合格食品（{task_zh}）"),
     }
 
 
@@ -62,7 +66,8 @@ def _charts(coverage: dict, targets: dict) -> dict:
 @require(Permission.VIEW_STATS)
 def index():
     period, region_id, args = _query()
-    coverage, targets, tables = services.all_tables(period, region_id)
+    task = _task()
+    coverage, targets, tables = services.all_tables(period, region_id, task)
     db.session.commit()  # the rollup brought up to date on the way
     from lims.stats.targets import counties
 
@@ -71,7 +76,14 @@ def index():
         coverage=coverage, targets=targets, tables=tables,
         charts=_charts(coverage, targets), counties=counties(),
         county_locked=services.scope_for(current_user) is not None,
-        record_kinds=services.RECORD_KINDS, plan_tasks=tg.PLAN_TASKS)
+        record_kinds=services.RECORD_KINDS, plan_tasks=tg.PLAN_TASKS,
+        figure_help=services.figure_help(), task_types=tg.TASK_TYPES_ZH, task=task)
+
+
+def _task() -> str | None:
+    """The task type the failure charts show (监督抽检 when not chosen)."""
+    task = request.args.get("task") or None
+    return task if task in tg.TASK_TYPES_ZH else None
 
 
 @bp.get("/records/<kind>")
@@ -92,7 +104,7 @@ def export(key: str, fmt: str):
     if fmt not in MIME:
         abort(404)
     period, region_id, _args = _query()
-    table = services.table_for(key, period, region_id)
+    table = services.table_for(key, period, region_id, _task())
     if table is None:
         abort(404)
     db.session.commit()

@@ -1,7 +1,7 @@
 """declared values of a sample: executive standard and 明示值; longer limit-row analytes (issue 13)
 
 Revision ID: i13e_declared
-Revises: fbb2f7b9807a
+Revises: i14r_verdict_fields
 Create Date: 2026-12-02 17:30:00
 
 """
@@ -12,7 +12,7 @@ import lims.core.db
 
 
 revision = 'i13e_declared'
-down_revision = 'fbb2f7b9807a'
+down_revision = 'i14r_verdict_fields'
 branch_labels = None
 depends_on = None
 

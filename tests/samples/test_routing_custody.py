@@ -17,7 +17,9 @@ def routed(receiver, receipt, network):
     db.session.commit()
     proposals = services.routing_proposals(sample)
     sample.planned_count = len(sample.active_tests)
-    assignments = {test.id: p.preferred_org.id for test, p in proposals if p.preferred_org}
+    # items no lab is fit for (method not allowed by the rules, or LOQ above the limit:
+    # lims.capabilities.fitness) are sent to the prefecture lab by the receiver's decision
+    assignments = {test.id: (p.preferred_org or network["BZ-LAB"]).id for test, p in proposals}
     parts = services.route_sample(sample, assignments, receiver)
     db.session.commit()
     return sample, parts, proposals
@@ -26,9 +28,15 @@ def routed(receiver, receipt, network):
 def test_routing_prefers_the_county_lab_and_sends_the_rest_to_the_prefecture(routed, network):
     sample, parts, proposals = routed
     preferred = {p.preferred_org.code for _, p in proposals if p.preferred_org}
-    assert preferred == {"BL-LAB", "BZ-LAB"}
+    assert preferred == {"BL-LAB"}
+    # no lab of the network is fit for these (method or LOQ): no proposal, a clear reason
+    unfit = {t.test_item.analyte_key for t, p in proposals if p.preferred_org is None}
+    assert unfit == {"铬", "阿维菌素", "甲拌磷", "克百威"}
     for _test, proposal in proposals:
-        if proposal.preferred_org.code == "BZ-LAB":
+        if proposal.preferred_org is None:
+            # 阿维菌素, 甲拌磷, 克百威: BL-LAB's GB 23200.113 is not a method the rules allow
+            assert all(o.org.code != "BL-LAB" for o in proposal.options)
+        elif proposal.preferred_org.code == "BZ-LAB":
             # the county lab could not do it: only then the prefecture
             assert all(o.org.code != "BL-LAB" for o in proposal.options)
     assert sample.status == SampleStatus.SPLIT

@@ -67,7 +67,7 @@ def record(today, morning):
         n = next(counter)
         values = {
             "uid": f"BL-ST01-{today:%Y%m%d}-{n:05d}", "market": "BL-M01",
-            "stall": f"A-{n % 200 + 1:03d}", "vendor": "王记蔬菜", "food_name": "菠菜",
+            "stall": f"A-{n % 186 + 1:03d}", "vendor": "王记蔬菜", "food_name": "菠菜",
             "food_category": "蔬菜", "test_item": "有机磷和氨基甲酸酯类农药",
             "method": "enzyme_inhibition", "inhibition_pct": "18.5",
             "station_verdict": "negative",

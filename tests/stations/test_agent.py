@@ -76,7 +76,7 @@ def test_reader_results_reach_the_station_exactly_once_across_an_outage(
     done = agent.flush()
     # S-003 is not on the sample sheet yet: it waits in the queue, nothing is lost
     assert done["delivered"] == 1 and agent.queue.get(third).state == "pending"
-    sheet.write_text(sheet.read_text("utf-8") + "S-003,B-02,,芹菜,蔬菜\n", encoding="utf-8")
+    sheet.write_text(sheet.read_text("utf-8") + "S-003,A-2,,芹菜,蔬菜\n", encoding="utf-8")
     agent.clock.t += 1000
     assert agent.flush()["delivered"] == 1
 
@@ -87,7 +87,7 @@ def test_reader_results_reach_the_station_exactly_once_across_an_outage(
     assert [(r.stall, r.food_name, format(r.inhibition_pct, "f"), r.server_verdict.value)
             for r in stored] == [("A-12", "菠菜", "7.1", "negative"),
                                  ("A-15", "韭菜", "66.3", "positive"),
-                                 ("B-02", "芹菜", "6.7", "negative")]
+                                 ("A-2", "芹菜", "6.7", "negative")]
     assert stored[1].raw_line.startswith("$PR,2,S-002") and stored[1].kit_lot == "K20261101"
     assert count(ConfirmationTask) == 1
     agent.queue.close()
@@ -98,7 +98,7 @@ def test_gold_reader_results_carry_the_kit_cutoff(app, tmp_path, reader, jh_oper
                                                   token_for):
     sheet = tmp_path / "samples.csv"
     sheet.write_text("sample_id,stall,vendor,food_name,food_category,test_item\n"
-                     "S-011,C-01,,猪肉,畜禽肉,克伦特罗\n", encoding="utf-8")
+                     "S-011,A-1,,猪肉,畜禽肉,克伦特罗\n", encoding="utf-8")
     token = token_for(jh_operator)["Authorization"].split()[1]
     uploader = StationUploader("http://lims.test", token, "JH-M01", operator="郑快检",
                                sample_sheet=sheet, transport=httpx.WSGITransport(app=app))

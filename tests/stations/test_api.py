@@ -163,8 +163,8 @@ def test_csv_export_of_a_reader(client, bl_operator, token_for, morning, count):
     auth = {**token_for(bl_operator), "Content-Type": "text/csv"}
     csv_text = (
         "记录编号,市场编号,摊位号,经营户,样品名称,食品类别,检测项目,检测方法,抑制率,结论,检测时间,检测员,仪器序列号,原始数据\n"
-        f"R-1,BL-M01,B-07,李四,韭菜,蔬菜,有机磷和氨基甲酸酯类农药,酶抑制法,58.1,阳性,{morning.isoformat()},孙快检,PR-2024-0117,\"$PR,1,S-1,0.310,0.130,58.1,POS*00\"\n"
-        f"R-2,BL-M01,B-08,,白菜,蔬菜,有机磷和氨基甲酸酯类农药,酶抑制法,12.0,阴性,{(morning + dt.timedelta(minutes=1)).isoformat()},孙快检,PR-2024-0117,\n"
+        f"R-1,BL-M01,A-17,李四,韭菜,蔬菜,有机磷和氨基甲酸酯类农药,酶抑制法,58.1,阳性,{morning.isoformat()},孙快检,PR-2024-0117,\"$PR,1,S-1,0.310,0.130,58.1,POS*00\"\n"
+        f"R-2,BL-M01,A-8,,白菜,蔬菜,有机磷和氨基甲酸酯类农药,酶抑制法,12.0,阴性,{(morning + dt.timedelta(minutes=1)).isoformat()},孙快检,PR-2024-0117,\n"
     )
     resp = client.post("/api/v1/stations/results.csv", data=csv_text.encode("utf-8"),
                        headers=auth)

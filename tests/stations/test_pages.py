@@ -22,7 +22,7 @@ def _form(client, csrf_from, url: str, **fields) -> tuple[dict, str]:
     import re
 
     uid = re.search(r'name="uid" type="hidden" value="([^"]+)"', html).group(1)
-    data = {"csrf_token": csrf_from(html), "uid": uid, "market": "BL-M01", "stall": "C-03",
+    data = {"csrf_token": csrf_from(html), "uid": uid, "market": "BL-M01", "stall": "A-3",
             "vendor": "赵大姐", "food_name": "小白菜", "food_category": "蔬菜",
             "test_item": "有机磷和氨基甲酸酯类农药", "method": "enzyme_inhibition",
             "inhibition_pct": "23.4", "tc_ratio": "", "tc_cutoff": "", "kit_result": "",
@@ -85,7 +85,7 @@ def test_published_results_are_public_and_a_correction_shows_both(
     from lims.stations.services import StationError
 
     auth = token_for(bl_operator)
-    wrong = record(stall="E-12", food_name="豇豆", inhibition_pct="55.0",
+    wrong = record(stall="A-12", food_name="豇豆", inhibition_pct="55.0",
                    station_verdict="positive")
     other = record(market="BL-M02", food_name="黄瓜")
     client.post(URL, json={"records": [wrong, other]}, headers=auth)
@@ -98,7 +98,7 @@ def test_published_results_are_public_and_a_correction_shows_both(
     page = client.get(public)
     assert page.status_code == 200  # no login
     html = page.get_data(as_text=True)
-    assert "豇豆" in html and "E-12" in html and "阳性" in html and "黄瓜" not in html
+    assert "豇豆" in html and "A-12" in html and "阳性" in html and "黄瓜" not in html
 
     # a published result cannot be changed silently ...
     stored = db.session.scalar(sa.select(StationResult).where(StationResult.uid == wrong["uid"]))
@@ -107,7 +107,7 @@ def test_published_results_are_public_and_a_correction_shows_both(
         db.session.flush()
     db.session.rollback()
     # ... it is corrected by a new record that references it, with a reason
-    fix = record(stall="E-12", food_name="豇豆", inhibition_pct="35.0",
+    fix = record(stall="A-12", food_name="豇豆", inhibition_pct="35.0",
                  station_verdict="negative", corrects_uid=wrong["uid"],
                  correction_reason="复测：第一次测定时酶试剂已过期")
     resp = client.post(URL, json={"records": [fix]}, headers=auth)

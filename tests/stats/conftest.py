@@ -251,16 +251,20 @@ def world(rules):
     bl, jh = w.regions["博乐市"], w.regions["精河县"]
     station_bl, station_jh = w.orgs["BL-ST01"], w.orgs["JH-ST01"]
 
-    def market(code, region, station, kind, stalls, active=True):
+    from lims.stations.stalls import normalise_stall, register_stalls
+
+    def market(code, region, station, kind, stalls, active=True, prefix="A"):
         m = Market(code=code, name=code, region_id=region.id, station_org_id=station.id,
                    kind=kind, stall_count=stalls, active=active)
         db.session.add(m)
+        db.session.flush()
+        register_stalls(m, [f"{prefix}{n}" for n in range(1, stalls + 1)])  # the registry
         return m
 
     bl_w = market("T-BL-W", bl, station_bl, MarketKind.WHOLESALE, 10)
-    bl_r = market("T-BL-R", bl, station_bl, MarketKind.RETAIL, 50)
+    bl_r = market("T-BL-R", bl, station_bl, MarketKind.RETAIL, 50, prefix="R")
     market("T-BL-OLD", bl, station_bl, MarketKind.WHOLESALE, 100, active=False)
-    jh_w = market("T-JH-W", jh, station_jh, MarketKind.WHOLESALE, 4)
+    jh_w = market("T-JH-W", jh, station_jh, MarketKind.WHOLESALE, 4, prefix="B")
     db.session.flush()
     batch = StationBatch(station_org_id=station_bl.id, source="json", record_count=0)
     db.session.add(batch)
@@ -270,7 +274,7 @@ def world(rules):
         w.counter += 1
         r = StationResult(
             uid=f"u{w.counter}", content_hash=f"{w.counter:064d}", station_org_id=m.station_org_id,
-            market_id=m.id, stall=stall, food_name="油麦菜", food_category="蔬菜",
+            market_id=m.id, stall=normalise_stall(stall), food_name="油麦菜", food_category="蔬菜",
             test_item="有机磷和氨基甲酸酯类农药", method="enzyme_inhibition",
             inhibition_pct=Decimal("60") if verdict == "positive" else Decimal("10"),
             station_verdict=verdict, server_verdict=verdict, server_reason="", disagreement=False,

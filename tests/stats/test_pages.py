@@ -21,7 +21,7 @@ def test_dashboard_shows_coverage_targets_and_charts(world, make_user, login, cl
     html = page.get_data(as_text=True)
     assert 'id="coverage-rate" data-rate="0.375"' in html
     assert html.count("<svg") >= 6 and 'class="target-line"' in html
-    assert "博乐市" in html and "精河县" in html and "3.0" in html
+    assert "博乐市" in html and "精河县" in html and "2.0" in html
     assert "http://" not in html.split("<main", 1)[1].replace("http://www.w3.org", "")
     assert '/stats/export/targets.csv?year=2026' in html
     assert "/stats/records/failed?year=2026" in html
@@ -67,8 +67,8 @@ def test_every_table_downloads_as_csv_and_xlsx(world, make_user, login, client):
         load_workbook(io.BytesIO(book.data))
     body = client.get("/stats/export/targets.csv?year=2026").data.decode("utf-8-sig")
     rows = {r[0]: r for r in csv.reader(io.StringIO(body))}
-    assert rows["博乐市"][3] == "3.0"        # samples per 1,000
-    assert rows["博尔塔拉蒙古自治州"][14] == "75.0%"  # qualified rate
+    assert rows["博乐市"][3] == "2.0"        # samples per 1,000
+    assert rows["博尔塔拉蒙古自治州"][15] == "75.0%"  # qualified rate
     sheet = load_workbook(io.BytesIO(client.get(
         "/stats/export/coverage_gaps.xlsx?year=2026").data)).active
     assert sheet.cell(2, 1).value == "34-6:毒死蜱" and sheet.cell(2, 9).value == 2
@@ -94,7 +94,7 @@ def test_api_serves_the_same_figures(world, make_user, client):
     assert coverage.status_code == 200
     assert (coverage.json["covered"], coverage.json["items"]) == (3, 8)
     targets = client.get("/api/v1/stats/targets?year=2026", headers=headers).json
-    assert targets["prefecture"]["samples_tested"] == 5
+    assert targets["prefecture"]["samples_tested"] == 4
     assert client.get("/api/v1/stats/targets?year=abc", headers=headers).status_code == 422
     tech = make_user("wang", roles=(Role.TECHNICIAN,))
     assert client.get("/api/v1/stats/coverage", headers=bearer(tech)).status_code == 403

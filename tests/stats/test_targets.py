@@ -17,16 +17,16 @@ def _rows(report):
 def test_samples_and_residue_samples_per_1000_people(world):
     rows = _rows(targets_report(YEAR))
     bole, jinghe, pref = rows["博乐市"], rows["精河县"], rows["州"]
-    # 博乐: S1, S2 (through its sub-samples) and S3 tested; S4 is commissioned, S5 has no
-    # result, S6 was sampled in 2025
-    assert (bole["samples_tested"], bole["samples_per_1000"]) == (3, 3.0)
+    # 博乐: S1 and S2 (through its sub-samples) tested; S3's only result is submitted, not
+    # concluded; S4 is commissioned, S5 has no result, S6 was sampled in 2025
+    assert (bole["samples_tested"], bole["samples_per_1000"]) == (2, 2.0)
     assert bole["samples_per_1000_meets"] is False
     assert (bole["residue_samples"], bole["residue_per_1000"]) == (2, 2.0)  # chlorpyrifos
     assert bole["residue_per_1000_meets"] is True
     assert (jinghe["samples_tested"], jinghe["samples_per_1000"]) == (2, 1.0)
     assert (jinghe["residue_samples"], jinghe["residue_per_1000"]) == (2, 1.0)
     assert pref["population"] == 5000
-    assert (pref["samples_tested"], pref["samples_per_1000"]) == (5, 1.0)
+    assert (pref["samples_tested"], pref["samples_per_1000"]) == (4, 0.8)
     assert (pref["residue_samples"], pref["residue_per_1000"]) == (4, 0.8)
     wenquan = rows["温泉县"]
     assert wenquan["samples_tested"] == 0  # 39 fish samples, none tested yet
@@ -55,13 +55,25 @@ def test_monthly_qualified_trend(world):
 
 
 def test_share_of_results_published(world):
+    from lims.extensions import db
+    from lims.publication.services import publish
+
     rows = _rows(targets_report(YEAR))
     bole, jinghe, pref = rows["博乐市"], rows["精河县"], rows["州"]
     # 博乐 report units with every test approved: S1, S2-A, S2-B, S4; reported: S1, S2-A, S4
     assert (bole["report_units_approved"], bole["report_units_reported"]) == (4, 3)
-    assert bole["published_rate"] == 0.75 and bole["published_meets"] is False
-    assert (jinghe["report_units_approved"], jinghe["report_units_reported"]) == (2, 1)
-    assert pref["published_rate"] == round(4 / 6, 4)
+    # issued reports are not publication: nothing is on a public notice yet
+    assert (bole["supervision_concluded"], bole["supervision_published"]) == (2, 0)
+    assert bole["published_rate"] == 0.0 and bole["published_meets"] is False
+    publish(world.user, ["S1", "S2"])  # 博乐's concluded supervision samples
+    publish(world.user, ["S7"])
+    db.session.commit()
+    rows = _rows(targets_report(YEAR))
+    bole, jinghe, pref = rows["博乐市"], rows["精河县"], rows["州"]
+    assert bole["published_rate"] == 1.0 and bole["published_meets"] is True
+    assert (jinghe["supervision_concluded"], jinghe["supervision_published"]) == (2, 1)
+    assert jinghe["published_rate"] == 0.5
+    assert pref["published_rate"] == 0.75
     # station results: 5 in 博乐's markets in 2026, 2 published
     assert (bole["station_results"], bole["station_results_published"]) == (5, 2)
     assert bole["station_published_rate"] == 0.4
@@ -94,10 +106,10 @@ def test_varieties_sampled_at_least_20_times(world):
     varieties = targets_report(YEAR)["varieties"]
     counts = {(r["group"], r["food_name"]): r["samples"] for r in varieties["rows"]}
     # S4 (commissioned) and S6 (2025) are not counted
-    assert counts == {("蔬菜", "菠菜"): 3, ("水果", "苹果"): 2, ("水产品", "鲤鱼"): 20,
-                      ("水产品", "草鱼"): 19}
+    # grouped by the rules' 细类: carp and grass carp are both 淡水鱼 (20 + 19)
+    assert counts == {("蔬菜", "菠菜"): 3, ("水果", "苹果"): 2, ("水产品", "淡水鱼"): 39}
     groups = {g["group"]: (g["varieties"], g["varieties_20"]) for g in varieties["groups"]}
-    assert groups == {"蔬菜": (1, 0), "水果": (1, 0), "肉和蛋": (0, 0), "水产品": (2, 1)}
+    assert groups == {"蔬菜": (1, 0), "水果": (1, 0), "肉和蛋": (0, 0), "水产品": (1, 1)}
 
 
 def test_turnaround_median_and_90th_percentile(world):
