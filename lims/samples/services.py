@@ -22,6 +22,7 @@ from lims.samples.lifecycle import (
     TransitionError,
     check_transition,
 )
+from lims.samples.links import link_businesses
 from lims.samples.models import CustodyEvent, CustodyKind, Sample, SampleTest
 from lims.samples.numbering import next_sample_number
 from lims.samples.receipt import CleanReceipt, ReceiptError, ReceiptInput, validate
@@ -114,6 +115,7 @@ def register_sample(data: ReceiptInput, user: User, *, today: dt.date | None = N
         condition_ok=clean.condition_ok, condition_notes=clean.condition_notes,
         registered_org=user.org, holder_org=user.org, received_by=user, received_at=utcnow())
     db.session.add(sample)
+    link_businesses(sample)
     for item in plan:
         reason = clean.removed_items.get(item.code)
         sample.tests.append(SampleTest(test_item=item, basis_standard=_basis_for(item),
