@@ -46,6 +46,11 @@ DEMO_STEPS: list[tuple[str, str]] = [
     ("lims.plans.services", "load_demo_varieties"),
 ]
 
+# Steps that need the demo users (run after them; the tests' reference world has no users).
+DEMO_WORLD_STEPS: list[tuple[str, str]] = [
+    ("lims.alerts.demo", "load_demo_risk"),
+]
+
 
 def build_demo_world() -> list[tuple[str, str, str]]:
     """Create the network and one user per role; return (username, org, roles) rows."""
@@ -59,6 +64,8 @@ def build_demo_world() -> list[tuple[str, str, str]]:
                         password=DEMO_PASSWORD, display_name=name)
             created.append((username, org_code, "、".join(ROLE_LABELS_ZH[r] for r in roles)))
         for module_name, func in DEMO_STEPS:
+            getattr(importlib.import_module(module_name), func)()
+        for module_name, func in DEMO_WORLD_STEPS:
             getattr(importlib.import_module(module_name), func)()
         db.session.commit()
     return created
