@@ -57,10 +57,11 @@ def _sample_ev(f: Failure) -> dict:
     return {"type": "sample", "id": f.number, "label": f"{f.number} {f.variety} {f.item}"}
 
 
-def failures(start: dt.date, end: dt.date) -> list[Failure]:
-    """Failing concluded (approved) results of samples taken in [start, end], by root sample."""
+def failures(start: dt.date, end: dt.date, *, focus: Sample | None = None) -> list[Failure]:
+    """Failing concluded (approved) results of samples taken in [start, end], by root sample;
+    with ``focus``, only the sample itself and samples of its seller or producer."""
     child, root = aliased(Sample), aliased(Sample)
-    rows = db.session.execute(
+    query = (
         sa.select(root.id, root.number, root.business_id, root.producer_business_id,
                   root.business_region_id, root.subcategory_id, FoodCategoryNode.name_zh,
                   TestItemRecord.name_zh, root.sampled_on).select_from(TestResult)
@@ -72,8 +73,12 @@ def failures(start: dt.date, end: dt.date) -> list[Failure]:
         .where(TestResult.verdict == Verdict.FAIL.value,
                TestResult.status == ResultStatus.APPROVED,
                root.sampled_on >= start, root.sampled_on <= end)
-        .order_by(root.sampled_on, root.id)).all()
-    return [Failure(*r) for r in rows]
+        .order_by(root.sampled_on, root.id))
+    if focus is not None:
+        ids = [i for i in (focus.business_id, focus.producer_business_id) if i]
+        query = query.where(sa.or_(root.id == focus.id, root.business_id.in_(ids or [-1]),
+                                   root.producer_business_id.in_(ids or [-1])))
+    return [Failure(*r) for r in db.session.execute(query).all()]
 
 
 # --- failure rate above baseline ------------------------------------------------------------
@@ -142,10 +147,12 @@ def rate_signals(as_of: dt.date, *, variety: str | None = None) -> list[Signal]:
 
 # --- events among failures ------------------------------------------------------------------
 
-def event_signals(as_of: dt.date, *, window_days: int = stats.WINDOW_DAYS) -> list[Signal]:
+def event_signals(as_of: dt.date, *, window_days: int = stats.WINDOW_DAYS,
+                  focus: Sample | None = None) -> list[Signal]:
     """Repeat offenders, producers failing in two counties, first failures of an item for a
-    food, 重点食品 and school-canteen / 农村集体聚餐 failures."""
-    rows = failures(as_of - dt.timedelta(days=REPEAT_DAYS - 1), as_of)
+    food, 重点食品 and school-canteen / 农村集体聚餐 failures.  With ``focus`` (a sample whose
+    results just concluded) only the failures that sample can add to are read."""
+    rows = failures(as_of - dt.timedelta(days=REPEAT_DAYS - 1), as_of, focus=focus)
     recent_start = as_of - dt.timedelta(days=window_days - 1)
     signals: list[Signal] = []
     by_sample: dict[int, list[Failure]] = defaultdict(list)

@@ -82,7 +82,7 @@ def evaluate_sample(sample: Sample, as_of: dt.date | None = None) -> list[Alert]
     root = sample.root
     day = max(as_of or dt.date.today(), root.sampled_on)
     signals = detect.rate_signals(day, variety=root.subcategory.name_zh)
-    signals += detect.event_signals(day)
+    signals += detect.event_signals(day, focus=root)
     return raise_alerts(signals)
 
 
