@@ -276,6 +276,8 @@ def link_sample(sample: Sample, task_id: int) -> PlanTaskSample:
     task = db.session.get(PlanTask, task_id)
     if task is None:
         raise PlanServiceError(f"没有该抽检任务：{task_id}")
+    if task.plan.state != PlanState.APPROVED:
+        raise PlanServiceError(f"抽检任务 #{task.id} 所属的计划未生效（{STATE_ZH[task.plan.state]}）")
     if task.region_id != sample.business_region_id:
         raise PlanServiceError("样品的被抽样单位所在县市与任务不一致")
     link = PlanTaskSample(task_id=task.id, sample_id=sample.id, linked_at=utcnow())
@@ -286,9 +288,17 @@ def link_sample(sample: Sample, task_id: int) -> PlanTaskSample:
 
 def on_sample_received(sample: Sample, user=None, form=None, **_extra) -> None:
     """Receiver of lims.samples.signals.sample_received: the receipt names a task."""
-    raw = (form or {}).get("plan_task") if form is not None else None
-    if raw and str(raw).isdigit():
+    from lims.samples.services import SampleError
+
+    raw = str((form or {}).get("plan_task") or "").strip()
+    if not raw:
+        return
+    try:
+        if not raw.isdigit():
+            raise PlanServiceError(f"没有该抽检任务：{raw}")
         link_sample(sample, int(raw))
+    except PlanServiceError as exc:  # the receipt page shows it and registers nothing
+        raise SampleError(str(exc)) from None
 
 
 # --- progress and export -------------------------------------------------------------------

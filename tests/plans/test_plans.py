@@ -103,11 +103,16 @@ def test_review_assign_receive_export(app, admin, signatory, varieties, client, 
     assert rows[("博乐市", 3)]["received"] == 1
     assert rows[("博乐市", 3)]["planned"] == sum(t.count for t in march
                                                 if t.region.name == "博乐市")
-    # a task of another county is refused
+    # a task of another county is refused, in the receipt's own error type
+    from lims.samples.services import SampleError
+
     other = next(t for t in march if t.region.name == "精河县")
-    with pytest.raises(services.PlanServiceError, match="县市与任务不一致"):
-        services.link_sample(make_sample(admin, day=dt.date(2027, 3, 5), county_name="博乐市",
-                                         variety="菠菜"), other.id)
+    with pytest.raises(SampleError, match="县市与任务不一致"):
+        services.on_sample_received(make_sample(admin, day=dt.date(2027, 3, 5),
+                                                county_name="博乐市", variety="菠菜"),
+                                    form={"plan_task": str(other.id)})
+    with pytest.raises(SampleError, match="没有该抽检任务"):
+        services.on_sample_received(sample, form={"plan_task": "x1"})
     # export: one sheet per county, the total row equals the county's planned samples
     from openpyxl import load_workbook
 
