@@ -38,6 +38,8 @@ NAV: list[NavEntry] = [
              _l("Test-item coverage and the plan's targets, per county"), Permission.VIEW_STATS),
     NavEntry("plans.index", _l("Plans"), _l("The annual sampling plan, its months and tasks"),
              Permission.VIEW_STATS),
+    NavEntry("plans.my_tasks", _l("Tasks"), _l("This month's sampling tasks of my lab"),
+             Permission.REGISTER_SAMPLE),
     NavEntry("alerts.index", _l("Alerts"), _l("Risk early warning and outside notices"),
              Permission.VIEW_STATS),
     NavEntry("trace.index", _l("Businesses"),

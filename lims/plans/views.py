@@ -131,6 +131,21 @@ def task(task_id: int):
     return render_template("plans/task.html", task=task, links=links, tiers=services.TIER_ZH)
 
 
+@bp.get("/tasks")
+@require(Permission.VIEW)
+def my_tasks():
+    """This month's assigned tasks of the user's lab (all of them for the prefecture)."""
+    today = dt.date.today()
+    month = request.args.get("month", type=int) or today.month
+    year = request.args.get("year", type=int) or today.year
+    plan = services.latest_plan(year, approved=True)
+    tasks = [t for t in plan.tasks if t.month == month and t.state == "assigned" and
+             (current_user.org.sees_everything or t.org_id == current_user.org_id)] \
+        if plan else []
+    return render_template("plans/tasks.html", plan=plan, tasks=tasks, month=month, year=year,
+                           tiers=services.TIER_ZH)
+
+
 @bp.route("/varieties", methods=["GET", "POST"])
 @require(Permission.VIEW_STATS)
 def varieties():

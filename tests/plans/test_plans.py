@@ -148,3 +148,23 @@ def test_variety_list_is_editable(app, admin, varieties, client, login, csrf_fro
                                                      "csrf_token": token}, follow_redirects=True)
     assert "抽检细则中没有该细类" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(PlanTask.id))) == 0
+
+
+def test_a_lab_sees_its_assigned_tasks(app, admin, signatory, varieties, make_user, client,
+                                       login):
+    from lims.users.roles import Role
+
+    today = dt.date.today()
+    plan = services.build_plan(today.year, admin)
+    services.approve_plan(plan, signatory)
+    services.assign_month(plan, today.month)
+    db.session.commit()
+    make_user("bl_rec", org_code="BL-LAB", roles=(Role.RECEIVER,))
+    login("bl_rec")
+    page = client.get("/plans/tasks").get_data(as_text=True)
+    mine = [t for t in plan.tasks if t.month == today.month and t.org.code == "BL-LAB"]
+    others = [t for t in plan.tasks if t.month == today.month and t.org.code != "BL-LAB"]
+    assert mine and others
+    assert all(f'data-task="{t.id}"' in page for t in mine)
+    assert not any(f'data-task="{t.id}"' in page for t in others)
+    assert f"plan_task={mine[0].id}" in page
