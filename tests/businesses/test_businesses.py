@@ -132,6 +132,8 @@ def test_trace_from_a_failing_sample_across_counties(app, admin, client, login):
     login("risk_admin")
     page = client.get(f"/businesses/trace/{bad.number}").get_data(as_text=True)
     assert same_batch.number in page and same_producer.number in page
+    sample_page = client.get(f"/samples/{bad.number}").get_data(as_text=True)
+    assert f"/businesses/trace/{bad.number}" in sample_page
 
 
 def test_key_food_traceability_share(app, admin):
