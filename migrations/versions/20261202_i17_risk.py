@@ -307,20 +307,34 @@ def _link_existing_samples():
     rows = conn.execute(sa.select(sample.c.id, sample.c.business_name, sample.c.business_licence,
                                   sample.c.business_address, sample.c.business_region_id,
                                   sample.c.producer).order_by(sample.c.id)).all()
-    known: dict[tuple, int] = {}
+    by_code: dict[str, int] = {}
+    by_name: dict[tuple, int] = {}
+    codes: dict[int, str | None] = {}
 
     def record(name, licence, address, region_id, kind):
+        # lims.businesses.services.match_business, without merge proposals
         code = (licence or "").strip().upper()
         credit = code if is_credit_code(code) else None
-        key = (credit,) if credit else (normalise_name(name), region_id)
-        if key not in known:
-            new_id = conn.execute(business.insert().values(
-                name=name[:160], name_key=normalise_name(name), credit_code=credit,
-                licence_number=(licence or "")[:40] or None, address=address,
-                region_id=region_id, kind=kind, created_at=now, updated_at=now)
-                .returning(business.c.id)).scalar_one()
-            known[key] = new_id
-        return known[key]
+        key = normalise_name(name)
+        if credit and credit in by_code:
+            return by_code[credit]
+        found = by_name.get((key, region_id))
+        if found is not None and (credit is None or codes[found] is None):
+            if credit:
+                conn.execute(business.update().where(business.c.id == found)
+                             .values(credit_code=credit))
+                codes[found], by_code[credit] = credit, found
+            return found
+        new_id = conn.execute(business.insert().values(
+            name=name[:160], name_key=key, credit_code=credit,
+            licence_number=(licence or "")[:40] or None, address=address,
+            region_id=region_id, kind=kind, created_at=now, updated_at=now)
+            .returning(business.c.id)).scalar_one()
+        codes[new_id] = credit
+        if credit:
+            by_code[credit] = new_id
+        by_name.setdefault((key, region_id), new_id)
+        return new_id
 
     for sid, name, licence, address, region_id, producer in rows:
         values = {}

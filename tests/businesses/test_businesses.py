@@ -156,3 +156,31 @@ def test_key_food_traceability_share(app, admin):
 
 def test_match_needs_a_name(app):
     assert match_business("  ") is None
+
+
+def test_the_migration_links_existing_samples(app, admin):
+    """Samples registered before the migration are linked by it (downgrade, then upgrade)."""
+    from flask_migrate import downgrade, upgrade
+
+    make_sample(admin, day=dt.date(2026, 2, 1), county_name="温泉县", variety="菠菜",
+                business="温泉县 老菜店", licence=VALID, producer="温泉县某合作社")
+    make_sample(admin, day=dt.date(2026, 2, 2), county_name="温泉县", variety="芹菜",
+                business="温泉县老菜店", producer="温泉县某合作社")
+    make_sample(admin, day=dt.date(2026, 2, 3), county_name="博乐市", variety="芹菜",
+                business="温泉县老菜店")
+    db.session.commit()
+    db.session.remove()
+    downgrade(revision="fbb2f7b9807a")
+    upgrade()
+    rows = db.session.execute(sa.text(
+        "SELECT s.business_name, s.business_id, s.producer_business_id, b.credit_code, "
+        "b.region_id FROM sample s JOIN business b ON b.id = s.business_id "
+        "ORDER BY s.sampled_on")).all()
+    assert len(rows) == 3
+    # the receipt's rule: the second has no code, the same normalised name and county → the
+    # first's record; the third is in another county → a record of its own
+    assert rows[0].credit_code == VALID
+    assert rows[0].business_id == rows[1].business_id != rows[2].business_id
+    assert rows[0].producer_business_id == rows[1].producer_business_id
+    assert rows[0].producer_business_id is not None
+    assert rows[2].producer_business_id is None
