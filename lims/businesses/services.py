@@ -87,13 +87,18 @@ def match_business(name: str, *, licence: str | None = None, address: str | None
             return Match(_live(found), created=False)
     same_name = list(db.session.scalars(sa.select(Business).where(
         Business.name_key == key, Business.merged_into_id.is_(None)).order_by(Business.id)))
-    for candidate in same_name:
-        same_place = region_id is None or candidate.region_id in (None, region_id)
-        compatible = credit is None or candidate.credit_code is None
-        if same_place and compatible:
-            if credit and candidate.credit_code is None:
-                candidate.credit_code = credit  # the first time the code is known
-            return Match(candidate, created=False)
+    compatible = [c for c in same_name
+                  if (region_id is None or c.region_id in (None, region_id))
+                  and (credit is None or c.credit_code is None)]
+    if compatible:
+        chosen = compatible[0]
+        if credit and chosen.credit_code is None:
+            chosen.credit_code = credit  # the first time the code is known
+        # records made by concurrent receipts of one new business: a reviewer merges them
+        proposals = [_propose(dup, chosen, "名称规范化后相同（同时登记产生的重复记录）")
+                     for dup in compatible[1:] if dup.credit_code is None
+                     and not _proposed(dup, chosen)]
+        return Match(chosen, created=False, proposals=proposals)
     business = Business(name=name[:160], name_key=key, credit_code=credit,
                         licence_number=(licence or "").strip()[:40] or None,
                         address=(address or "").strip()[:255] or None, region_id=region_id,
@@ -122,6 +127,12 @@ def _propose(source: Business, target: Business, reason: str) -> BusinessMergePr
                                      state=MergeState.PROPOSED)
     db.session.add(proposal)
     return proposal
+
+
+def _proposed(source: Business, target: Business) -> bool:
+    return db.session.scalar(sa.select(BusinessMergeProposal.id).where(
+        BusinessMergeProposal.source_id == source.id,
+        BusinessMergeProposal.target_id == target.id)) is not None
 
 
 def open_proposals(limit: int = 100) -> list[BusinessMergeProposal]:

@@ -22,7 +22,7 @@ from lims.samples.lifecycle import (
     TransitionError,
     check_transition,
 )
-from lims.samples.links import link_businesses
+from lims.samples.links import business_links
 from lims.samples.models import CustodyEvent, CustodyKind, Sample, SampleTest
 from lims.samples.numbering import next_sample_number
 from lims.samples.receipt import CleanReceipt, ReceiptError, ReceiptInput, validate
@@ -99,6 +99,9 @@ def register_sample(data: ReceiptInput, user: User, *, today: dt.date | None = N
                 added.append(item)
     if errors:
         raise ReceiptError(errors)
+    # business records first: the number's row lock is then held only for the sample itself
+    seller, producer = business_links(clean.business_name, clean.business_licence,
+                                      clean.business_address, county, clean.producer)
     number = next_sample_number(current_app.config["SAMPLE_NUMBER_PATTERN"], user.org.code,
                                 utcnow().astimezone().date())
     path = foods.category_path(subcategory)
@@ -113,9 +116,9 @@ def register_sample(data: ReceiptInput, user: User, *, today: dt.date | None = N
         quantity_unit=clean.quantity_unit, retained_quantity=clean.retained_quantity,
         retained_unit=clean.retained_unit, retained_location=clean.retained_location,
         condition_ok=clean.condition_ok, condition_notes=clean.condition_notes,
-        registered_org=user.org, holder_org=user.org, received_by=user, received_at=utcnow())
+        registered_org=user.org, holder_org=user.org, received_by=user, received_at=utcnow(),
+        business=seller, producer_business=producer)
     db.session.add(sample)
-    link_businesses(sample)
     for item in plan:
         reason = clean.removed_items.get(item.code)
         sample.tests.append(SampleTest(test_item=item, basis_standard=_basis_for(item),

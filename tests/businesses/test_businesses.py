@@ -184,3 +184,20 @@ def test_the_migration_links_existing_samples(app, admin):
     assert rows[0].producer_business_id == rows[1].producer_business_id
     assert rows[0].producer_business_id is not None
     assert rows[2].producer_business_id is None
+
+
+def test_duplicates_from_concurrent_receipts_are_proposed_for_merging(app):
+    from lims.businesses.models import Business
+
+    region = county("精河县")
+    # two receipts committed at the same moment each made a record of the same business
+    for _ in range(2):
+        db.session.add(Business(name="精河县某店", name_key=normalise_name("精河县某店"),
+                                region_id=region.id))
+    db.session.commit()
+    first, second = db.session.scalars(sa.select(Business).order_by(Business.id)).all()
+    match = match_business("精河县 某店", region_id=region.id)
+    assert match.business.id == first.id and not match.created
+    assert [(p.source_id, p.target_id) for p in match.proposals] == [(second.id, first.id)]
+    db.session.commit()
+    assert match_business("精河县某店", region_id=region.id).proposals == []
