@@ -43,6 +43,12 @@ DEMO_STEPS: list[tuple[str, str]] = [
     ("lims.instruments.services", "load_demo_instruments"),
     ("lims.reports.demo", "load_demo_cma_certificates"),
     ("lims.stations.services", "load_demo_markets"),
+    ("lims.plans.services", "load_demo_varieties"),
+]
+
+# Steps that need the demo users (run after them; the tests' reference world has no users).
+DEMO_WORLD_STEPS: list[tuple[str, str]] = [
+    ("lims.alerts.demo", "load_demo_risk"),
 ]
 
 
@@ -58,6 +64,8 @@ def build_demo_world() -> list[tuple[str, str, str]]:
                         password=DEMO_PASSWORD, display_name=name)
             created.append((username, org_code, "、".join(ROLE_LABELS_ZH[r] for r in roles)))
         for module_name, func in DEMO_STEPS:
+            getattr(importlib.import_module(module_name), func)()
+        for module_name, func in DEMO_WORLD_STEPS:
             getattr(importlib.import_module(module_name), func)()
         db.session.commit()
     return created

@@ -12,6 +12,7 @@ MODEL_MODULES = [
     "lims.limits.models",
     "lims.capabilities.models",
     "lims.imports.models",
+    "lims.businesses.models",
     "lims.instruments.models",
     "lims.samples.models",
     "lims.samples.declared",
@@ -20,6 +21,8 @@ MODEL_MODULES = [
     "lims.publication.models",
     "lims.stations.models",
     "lims.stats.models",
+    "lims.plans.models",
+    "lims.alerts.models",
 ]
 
 BLUEPRINTS = [
@@ -43,6 +46,9 @@ BLUEPRINTS = [
     ("lims.stations.views", "bp"),
     ("lims.stations.views", "public_bp"),
     ("lims.stats.views", "bp"),
+    ("lims.trace.views", "bp"),
+    ("lims.plans.views", "bp"),
+    ("lims.alerts.views", "bp"),
 ]
 
 CLI_COMMANDS = [
@@ -60,6 +66,9 @@ CLI_COMMANDS = [
     ("lims.reports.cli", "reports_cli"),
     ("lims.stations.cli", "stations_cli"),
     ("lims.stats.cli", "stats_cli"),
+    ("lims.trace.cli", "businesses_cli"),
+    ("lims.plans.cli", "plans_cli"),
+    ("lims.alerts.cli", "alerts_cli"),
     ("lims.core.demo", "demo_command"),
     ("lims.core.jobs", "worker_command"),
     ("lims.backup.cli", "backup_command"),
@@ -77,4 +86,5 @@ API_MODULES = [
     "lims.publication.api",
     "lims.stations.api",
     "lims.stats.api",
+    "lims.alerts.api",
 ]

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lims.audit.models import Audited
+from lims.businesses.models import Business
 from lims.core.db import DecimalString, TimestampMixin, UTCDateTime, utcnow, value_enum
 from lims.extensions import db
 from lims.foods.models import FoodCategoryNode, TestItemRecord
@@ -62,6 +63,10 @@ class Sample(Audited, TimestampMixin, db.Model):
     business_licence: Mapped[str | None] = mapped_column(sa.String(40))
     business_address: Mapped[str | None] = mapped_column(sa.String(255))
     business_region_id: Mapped[int] = mapped_column(sa.ForeignKey("region.id"))
+    # links to the business records (lims.businesses), set at receipt by lims.samples.links
+    business_id: Mapped[int | None] = mapped_column(sa.ForeignKey("business.id"), index=True)
+    producer_business_id: Mapped[int | None] = mapped_column(sa.ForeignKey("business.id"),
+                                                             index=True)
 
     # The sampling form (抽样单) as recorded: plain text, printed on the report header.
     sampling_form_no: Mapped[str | None] = mapped_column(sa.String(60))
@@ -116,6 +121,8 @@ class Sample(Audited, TimestampMixin, db.Model):
                                                   order_by="Sample.suffix")
     subcategory: Mapped[FoodCategoryNode] = relationship()
     business_region: Mapped[Region] = relationship()
+    business: Mapped[Business | None] = relationship(foreign_keys=[business_id])
+    producer_business: Mapped[Business | None] = relationship(foreign_keys=[producer_business_id])
     registered_org: Mapped[Organization] = relationship(foreign_keys=[registered_org_id])
     assigned_org: Mapped[Organization | None] = relationship(foreign_keys=[assigned_org_id])
     holder_org: Mapped[Organization | None] = relationship(foreign_keys=[holder_org_id])

@@ -23,6 +23,7 @@ from lims.samples.lifecycle import (
     TransitionError,
     check_transition,
 )
+from lims.samples.links import business_links
 from lims.samples.models import CustodyEvent, CustodyKind, Sample, SampleTest
 from lims.samples.numbering import next_sample_number
 from lims.samples.receipt import CleanReceipt, ReceiptError, ReceiptInput, validate
@@ -100,6 +101,9 @@ def register_sample(data: ReceiptInput, user: User, *, today: dt.date | None = N
                 added.append(item)
     if errors:
         raise ReceiptError(errors)
+    # business records first: the number's row lock is then held only for the sample itself
+    seller, producer = business_links(clean.business_name, clean.business_licence,
+                                      clean.business_address, county, clean.producer)
     number = next_sample_number(current_app.config["SAMPLE_NUMBER_PATTERN"], user.org.code,
                                 local_today())
     path = foods.category_path(subcategory)
@@ -118,7 +122,8 @@ def register_sample(data: ReceiptInput, user: User, *, today: dt.date | None = N
         sampling_form_no=clean.sampling_form_no, customer_name=clean.customer_name,
         customer_address=clean.customer_address, sampling_base=clean.sampling_base,
         producer_address=clean.producer_address, specification=clean.specification,
-        registered_org=user.org, holder_org=user.org, received_by=user, received_at=utcnow())
+        registered_org=user.org, holder_org=user.org, received_by=user, received_at=utcnow(),
+        business=seller, producer_business=producer)
     db.session.add(sample)
     for item in plan:
         reason = clean.removed_items.get(item.code)

@@ -19,6 +19,7 @@ from lims.samples.lifecycle import STATUS_ZH, SampleStatus, TransitionError, all
 from lims.samples.listing import SampleFilters, list_samples
 from lims.samples.models import TASK_TYPE_ZH, Sample, TaskType
 from lims.samples.receipt import ReceiptError, ReceiptInput, receipt_input
+from lims.samples.signals import sample_received
 from lims.users.access import allowed
 from lims.users.roles import Permission
 
@@ -111,6 +112,7 @@ def new():
         if form.validate_on_submit():  # CSRF; the receipt rules are checked by the service
             try:
                 sample = services.register_sample(_receipt_input(form), current_user)
+                sample_received.send(sample, user=current_user, form=request.form)
                 db.session.commit()
             except ReceiptError as exc:
                 db.session.rollback()

@@ -1,0 +1,43 @@
+import pytest
+
+from lims.users.roles import Role
+
+
+@pytest.fixture
+def database_url(seeded_url):
+    return seeded_url
+
+
+@pytest.fixture
+def admin(make_user):
+    return make_user("risk_admin", org_code="BZ-LAB", roles=(Role.ADMIN,), display_name="预警管理")
+
+
+@pytest.fixture
+def signatory(make_user):
+    return make_user("risk_sign", org_code="BZ-LAB", roles=(Role.SIGNATORY,),
+                     display_name="赵批准")
+
+
+@pytest.fixture
+def receiver(make_user):
+    return make_user("li", org_code="BZ-LAB", roles=(Role.RECEIVER,), display_name="李接收")
+
+
+@pytest.fixture
+def receipt():
+    from lims.samples.receipt import ReceiptInput
+
+    def build(**changes) -> ReceiptInput:
+        values = dict(task_type="supervision", food_name="菠菜", subcategory="菠菜",
+                      business_name="博乐市农贸市场 12 号摊位", business_licence="",
+                      business_address="博乐市青得里大街 8 号", business_county="博乐市",
+                      sampled_on="2026-11-20", sampling_place="农贸市场", sampler="李抽样",
+                      producer="精河县某合作社", batch_number="20261118",
+                      production_date="2026-11-18", quantity="2", quantity_unit="kg",
+                      retained_quantity="1", retained_unit="kg", retained_location="A-03",
+                      condition_ok="yes", condition_notes="")
+        values.update(changes)
+        return ReceiptInput(**values)
+
+    return build
