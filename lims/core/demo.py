@@ -43,6 +43,7 @@ DEMO_STEPS: list[tuple[str, str]] = [
     ("lims.instruments.services", "load_demo_instruments"),
     ("lims.reports.demo", "load_demo_cma_certificates"),
     ("lims.stations.services", "load_demo_markets"),
+    ("lims.drugs.demo", "load_demo_drugs"),
 ]
 
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 ROLES = ("编制", "审核", "批准")
-VERDICTS = ("合格", "不合格", "不判定")
+VERDICTS = ("合格", "不合格", "不判定", "符合规定", "不符合规定")  # the last two: medicines
 REPORT_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-/.]{2,63}$")
 
 
@@ -74,6 +74,7 @@ class SampleInfo:
     sampling_place: str | None = None
     specification: str | None = None  # 规格型号
     batch: str | None = None  # 生产日期/批号
+    category_label: str = "食品类别"  # 剂型 on a 药品检验报告书
 
     def __post_init__(self) -> None:
         for value, what in (
