@@ -3,6 +3,8 @@ in receipt, entry, monographs and judgement."""
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -149,13 +151,16 @@ def _render_sample(sample: Sample, drug: DrugSample, *, errors: dict | None = No
     monograph = services.parsed(drug.monograph)
     rows = []
     by_test = results.results_by_test(sample.active_tests)
+    shown = {test_id: {k: v.get("value", "") for k, v in json.loads(r.inputs_json or "{}").items()}
+             for test_id, r in by_test.items()}
+    shown.update(typed or {})
     for test in sample.active_tests:
         code = test.test_item.code.split(":", 2)[-1]
         rows.append({"test": test, "item": monograph.item(code), "result": by_test.get(test.id),
                      "fields": entry.FIELDS.get(monograph.item(code).kind, ())
                      if monograph.item(code) else ()})
     return render_template("drugs/sample.html", sample=sample, drug=drug, monograph=monograph,
-                           rows=rows, errors=errors or {}, typed=typed or {},
+                           rows=rows, errors=errors or {}, typed=shown,
                            meaning_zh=results.MEANING_ZH,
                            valid_signatures=results.valid_signatures,
                            submitted=SignatureMeaning.SUBMITTED.value), status
