@@ -16,7 +16,7 @@ from decimal import Decimal
 from lims.audit.context import change_reason
 from lims.drugs import judgement as jg
 from lims.drugs import services
-from lims.drugs.monographs import MonographItem
+from lims.drugs.monographs import MonographError, MonographItem
 from lims.extensions import db
 from lims.instruments.services import local_date
 from lims.results.errors import ResultError
@@ -155,7 +155,10 @@ def enter_drug_result(test: SampleTest, user: User, inputs: Mapping[str, object]
     drug = services.drug_of(test.sample)
     if drug is None:
         raise ResultError(f"样品 {test.sample.number} 不是药品样品")
-    item = services.monograph_item(drug, test.test_item)
+    try:
+        item = services.monograph_item(drug, test.test_item)
+    except MonographError as exc:
+        raise ResultError("；".join(exc.problems)) from None
     result = result_for_test(test)
     if result is not None and result.status == ResultStatus.APPROVED:
         raise ResultError("已批准的结果不能修改；如需更正请由授权签字人处理")
