@@ -153,3 +153,36 @@ def test_dashboard_shows_drug_figures_beside_food(client, login, make_user):
                      html)
     assert int(both.group(1)) == int(food.group(1)) + 91
     assert int(both.group(2)) == int(food.group(2)) + 91
+
+
+def test_monograph_upload_refused_whole_then_accepted(client, login, make_user, csrf_from):
+    import io
+
+    from lims.drugs.services import find_monograph
+    from lims.foods.models import TestItemRecord
+
+    make_user("admin1", roles=(Role.ADMIN,))
+    login("admin1")
+    token = csrf_from(client.get("/drugs/").get_data(as_text=True))
+    head = ('[monograph]\nkey = "维药示例颗粒"\nname = "维药示例颗粒"\ndosage_form = "颗粒剂"\n'
+            'standard = "新疆维吾尔自治区药品标准"\nsource = "实验室录入"\nverified = true\n')
+    item = ('[[items]]\nname = "水分"\nsection = "检查"\nkind = "limit"\nrequirement = "不得过 8.0%"\n'
+            'method = "通则0832"\nsource = "标准第 3 页"\nverified = true\nunit = "%"\n'
+            'high = "{high}"\ndecimals = {decimals}\n')
+    bad = head + item.format(high="八", decimals=1) + item.format(high="8.0", decimals=-1)
+    before = db.session.scalar(sa.select(sa.func.count(TestItemRecord.id)))
+    page = client.post("/drugs/monographs/import", follow_redirects=True, data={
+        "csrf_token": token, "file": (io.BytesIO(bad.encode()), "bad.toml")},
+        content_type="multipart/form-data").get_data(as_text=True)
+    assert "药品标准未导入" in page
+    assert "第 1 个检验项目“水分”：high 不是数值" in page
+    assert "第 2 个检验项目“水分”：decimals 应为非负整数" in page
+    assert "检验项目代码重复" not in page  # rows with problems are not counted twice
+    assert db.session.scalar(sa.select(sa.func.count(TestItemRecord.id))) == before
+    good = head + item.format(high="8.0", decimals=1)
+    page = client.post("/drugs/monographs/import", follow_redirects=True, data={
+        "csrf_token": token, "file": (io.BytesIO(good.encode()), "good.toml")},
+        content_type="multipart/form-data").get_data(as_text=True)
+    assert "维药示例颗粒" in page
+    record = find_monograph("维药示例颗粒")
+    assert record is not None and record.origin == "imported" and record.verified
