@@ -118,7 +118,8 @@ def register_drug_sample(data: DrugReceiptInput, user: User, *,
         raise common.ReceiptError(errors)
     assert monograph is not None and expiry is not None and link is not None
     sample = samples.register_sample(shared, user, today=today,
-                                     edition=services.pharmacopoeia_edition())
+                                     edition=services.pharmacopoeia_edition(),
+                                     plan_source=f"药品标准《{monograph.name}》")
     db.session.add(DrugSample(
         sample_id=sample.id, monograph=monograph, generic_name=generic,
         trade_name=data.trade_name.strip() or None, dosage_form=monograph.dosage_form,

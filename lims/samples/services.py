@@ -59,11 +59,11 @@ def propose_test_plan(subcategory) -> list[TestItemRecord]:
 
 
 def register_sample(data: ReceiptInput, user: User, *, today: dt.date | None = None,
-                    edition=None) -> Sample:
+                    edition=None, plan_source: str = "细则表") -> Sample:
     """Register a received sample with its test plan; raises ReceiptError naming each field.
 
     ``edition``: the rules edition whose 细类 ``data.subcategory`` names (default: the current
-    food edition; lims.drugs passes the pharmacopoeia's)."""
+    food edition; lims.drugs passes the pharmacopoeia's, and ``plan_source`` 药品标准)."""
     if not user.can(Permission.REGISTER_SAMPLE):
         raise SampleError("当前用户无权登记样品")
     if not user.org.is_lab:
@@ -133,7 +133,7 @@ def register_sample(data: ReceiptInput, user: User, *, today: dt.date | None = N
            to_org_id=user.org_id, condition=condition)
     kept = len(plan) - len(clean.removed_items)
     _event(sample, CustodyKind.TEST_PLAN, user,
-           f"检验方案：细则表 {kept} 项" + (f"，删除 {len(clean.removed_items)} 项" if
+           f"检验方案：{plan_source} {kept} 项" + (f"，删除 {len(clean.removed_items)} 项" if
                                         clean.removed_items else "")
            + (f"，增加 {len(added)} 项" if added else ""))
     db.session.flush()

@@ -58,6 +58,8 @@ def test_monographs_loaded_with_plan_from_monograph(received):
     names = [t.test_item.name_zh for t in received.active_tests]
     assert names == ["性状", "鉴别", "对氨基酚", "溶出度", "重量差异", "含量测定"]
     assert {t.lab_org_id for t in received.active_tests} == {received.assigned_org_id}
+    plan = next(e for e in received.events if e.kind.value == "test_plan")
+    assert plan.summary == "检验方案：药品标准《对乙酰氨基酚片》 6 项"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(
         sa.select(services.DrugMonograph.id).subquery())) == 15
 
