@@ -39,11 +39,20 @@ def drug_of(sample: Sample) -> DrugSample | None:
 def drug_dashboard(period, region_id, coverage) -> dict:
     """The drug figures for the stats dashboard's partial (food figures come from it)."""
     figures = drug_figures(period.start, period.end, region_id)
-    food_items, food_covered = int(coverage.get("items") or 0), int(coverage.get("covered") or 0)
+    food_items, food_covered = _figure(coverage, "items"), _figure(coverage, "covered")
     total = food_items + figures.drug_items
     combined = (food_covered + figures.drug_items_covered) / total if total else None
     return {"figures": figures, "combined_rate": combined, "combined_items": total,
             "combined_covered": food_covered + figures.drug_items_covered}
+
+
+def _figure(source: object, name: str) -> int:
+    """A count of the food coverage figure, a mapping or an object (or 0 when absent)."""
+    try:
+        value = source[name]  # type: ignore[index]
+    except (KeyError, TypeError, IndexError):
+        value = getattr(source, name, 0)
+    return int(value or 0)
 
 
 @bp.get("/")
