@@ -60,3 +60,41 @@ def list_command(as_json: bool) -> None:
     for row in rows:
         flag = "已核实" if row["verified"] else "未核实"
         click.echo(f"{row['name']:<16}{row['dosage_form']:<6}{row['standard']}  {flag}")
+
+
+@drugs_cli.command("judge")
+@click.argument("monograph")
+@click.argument("item")
+@click.argument("values", nargs=-1)
+@click.option("--labelled", help="标示量（每单位），含量测定用，如 0.25")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def judge_command(monograph: str, item: str, values: tuple[str, ...], labelled: str | None,
+                  as_json: bool) -> None:
+    """Judge figures against a monograph item, as the entry page does:
+    ``lims drugs judge 阿莫西林胶囊 溶出度 first="85 86 88 90 82 84"``."""
+    from decimal import Decimal
+
+    from lims.drugs.entry import judge
+    from lims.results.errors import ResultError
+
+    record = services.find_monograph(monograph)
+    if record is None:
+        raise click.ClickException(f"未知的药品标准：{monograph}")
+    parsed = services.parsed(record)
+    found = next((i for i in parsed.items if item in (i.name, i.code)), None)
+    if found is None:
+        raise click.ClickException(f"{parsed.name} 没有检验项目：{item}")
+    inputs = dict(v.split("=", 1) for v in values if "=" in v)
+    try:
+        outcome, value, reported, unit = judge(found, inputs, labelled=Decimal(labelled)
+                                               if labelled else None)
+    except ResultError as exc:
+        raise click.ClickException(exc.message) from None
+    if as_json:
+        click.echo(json.dumps({"verdict": outcome.outcome.value, "reported": reported,
+                               "unit": unit, "value": format(value, "f"),
+                               "reason": outcome.reason, "figures": outcome.figures},
+                              ensure_ascii=False))
+    else:
+        click.echo(f"{found.name}：{reported}{unit}（{outcome.outcome_zh}）\n{outcome.reason}")

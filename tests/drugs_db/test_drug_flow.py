@@ -174,3 +174,19 @@ verified = "no"
     outcome = runner.invoke(args=["drugs", "import", str(good)])
     assert outcome.exit_code == 0, outcome.output
     assert services.find_monograph("测试片") is not None
+
+
+def test_cli_judges_as_the_entry_page_does(app):
+    import json
+
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["drugs", "judge", "阿莫西林胶囊", "含量测定", "found=0.2478",
+                              "--labelled", "0.25", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert (data["verdict"], data["reported"], data["unit"]) == ("pass", "99.1", "%")
+    out = runner.invoke(args=["drugs", "judge", "阿莫西林胶囊", "溶出度",
+                              "first=69.9 85 85 85 85 85"])
+    assert out.exit_code == 1 and "应另取 6 个单位复试" in out.output
+    out = runner.invoke(args=["drugs", "list", "--json"])
+    assert len(json.loads(out.output)) == 15
