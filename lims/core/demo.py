@@ -44,6 +44,7 @@ DEMO_STEPS: list[tuple[str, str]] = [
     ("lims.reports.demo", "load_demo_cma_certificates"),
     ("lims.stations.services", "load_demo_markets"),
     ("lims.plans.services", "load_demo_varieties"),
+    ("lims.drugs.demo", "load_demo_drugs"),
 ]
 
 # Steps that need the demo users (run after them; the tests' reference world has no users).

@@ -24,6 +24,8 @@ class NavEntry:
 NAV: list[NavEntry] = [
     NavEntry("samples.index", _l("Samples"), _l("Receipt, routing, custody and the sample list"),
              Permission.VIEW),
+    NavEntry("drugs.index", _l("Drugs"), _l("Drug samples and pharmacopoeia monographs"),
+             Permission.VIEW),
     NavEntry("results.index", _l("Worksheets"), _l("Tests of my lab, result entry, capture"),
              Permission.ENTER_RESULT),
     NavEntry("results.review", _l("Review"), _l("Results waiting for review (审核)"),

@@ -268,10 +268,35 @@ def build_document(sample: Sample, content: ReportContent, *, number: str, issue
     pairs = list(zip(content.tests, content.results, strict=True))
     remarks = (CMA_ITEM_STATEMENT,) if content.cma_allowed and any(
         not t.in_cma_scope for t in content.tests) else ()
-    return ReportDocument(
+    document = ReportDocument(
         lab=lab, report_number=number, sample=info, tests=content.tests,
         conclusion=conclusion(content.tests, content.results),
         decision_rule=decision_rule_statement(pairs), signatures=content.signatures,
         cma_allowed=content.cma_allowed, cma_reason=content.cma_reason,
         verify_url=verify_url(token), amendment=amendment, remarks=remarks,
         signature_block=signature_block)
+    return as_drug_report(sample, content, document)
+
+
+def as_drug_report(sample: Sample, content: ReportContent,
+                   document: ReportDocument) -> ReportDocument:
+    """A medicine's report is a 药品检验报告书: its title, fields, verdict words and
+    检验结论 come from lims.drugs.report; a food sample's document is returned unchanged."""
+    from dataclasses import replace
+
+    from lims.drugs import report as drug_report
+
+    fields = drug_report.report_fields(sample)
+    if fields is None:
+        return document
+    tests = tuple(replace(line, verdict=drug_report.item_verdict(result.verdict))
+                  for line, result in zip(content.tests, content.results, strict=True))
+    info = replace(document.sample, name=fields.name, category=fields.category,
+                   category_label=fields.category_label, specification=fields.specification,
+                   batch=fields.batch)
+    verdicts = [(line.item, result.verdict)
+                for line, result in zip(content.tests, content.results, strict=True)]
+    return replace(document, title=fields.title, sample=info, tests=tests,
+                   conclusion=drug_report.conclusion(fields, verdicts),
+                   decision_rule=drug_report.DECISION_RULE,
+                   remarks=document.remarks + fields.remarks)

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 ROLES = ("编制", "审核", "批准")
-VERDICTS = ("合格", "不合格", "不判定")
+VERDICTS = ("合格", "不合格", "不判定", "符合规定", "不符合规定")  # the last two: medicines
 REPORT_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-/.]{2,63}$")
 
 
@@ -87,6 +87,7 @@ class SampleInfo:
     sampling_base: str | None = None
     testing_basis: str | None = None  # 检验依据: the method standards used
     judgement_basis: str | None = None  # 判定依据: the standards the limits come from
+    category_label: str = "食品类别"  # 剂型 on a 药品检验报告书
 
     def __post_init__(self) -> None:
         for value, what in (
@@ -175,7 +176,8 @@ def header_rows(sample: SampleInfo) -> list[tuple[str, str]]:
         value = getattr(sample, name)
         if isinstance(value, dt.date):
             value = f"{value.year}年{value.month}月{value.day}日"
-        rows.append((HEADER_LABELS[name], str(value).strip() if value else "/"))
+        label = sample.category_label if name == "category" else HEADER_LABELS[name]
+        rows.append((label, str(value).strip() if value else "/"))
     return rows
 
 

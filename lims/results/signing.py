@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping
-from datetime import timedelta
-
-from flask import current_app
 
 from lims.audit.context import change_reason
 from lims.core.db import utcnow

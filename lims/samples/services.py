@@ -61,8 +61,12 @@ def propose_test_plan(subcategory) -> list[TestItemRecord]:
     return foods.items_for(subcategory)
 
 
-def register_sample(data: ReceiptInput, user: User, *, today: dt.date | None = None) -> Sample:
-    """Register a received sample with its test plan; raises ReceiptError naming each field."""
+def register_sample(data: ReceiptInput, user: User, *, today: dt.date | None = None,
+                    edition=None, plan_source: str = "细则表") -> Sample:
+    """Register a received sample with its test plan; raises ReceiptError naming each field.
+
+    ``edition``: the rules edition whose 细类 ``data.subcategory`` names (default: the current
+    food edition; lims.drugs passes the pharmacopoeia's, and ``plan_source`` 药品标准)."""
     if not user.can(Permission.REGISTER_SAMPLE):
         raise SampleError("当前用户无权登记样品")
     if not user.org.is_lab:
@@ -75,7 +79,8 @@ def register_sample(data: ReceiptInput, user: User, *, today: dt.date | None = N
         errors.update(exc.errors)
     # The references are checked too, so that one answer lists every problem.
     subcategory_text = str(data.subcategory or "").strip()
-    subcategory = foods.find_subcategory(subcategory_text) if subcategory_text else None
+    subcategory = (foods.find_subcategory(subcategory_text, edition) if subcategory_text
+                   else None)
     if subcategory_text and subcategory is None:
         errors["subcategory"] = f"未知的食品细类：{subcategory_text}"
     county_text = str(data.business_county or "").strip()
@@ -140,7 +145,7 @@ def register_sample(data: ReceiptInput, user: User, *, today: dt.date | None = N
            to_org_id=user.org_id, condition=condition)
     kept = len(plan) - len(clean.removed_items)
     _event(sample, CustodyKind.TEST_PLAN, user,
-           f"检验方案：细则表 {kept} 项" + (f"，删除 {len(clean.removed_items)} 项" if
+           f"检验方案：{plan_source} {kept} 项" + (f"，删除 {len(clean.removed_items)} 项" if
                                         clean.removed_items else "")
            + (f"，增加 {len(added)} 项" if added else ""))
     db.session.flush()

@@ -1,0 +1,1 @@
+"""Medicines: receipt, monographs (中国药典) as data, pharmacopoeial judgement, reports, figures."""
