@@ -23,8 +23,11 @@ class DrugReceiptForm(FlaskForm):
     batch_number = StringField(_l("Batch number"))
     expiry = StringField(_l("Expiry date"))
     manufacturer = StringField(_l("Manufacturer"))
+    manufacturer_address = StringField(_l("Manufacturer address"))
     holder = StringField(_l("Marketing authorisation holder"))
     sampling_unit = StringField(_l("Sampling unit"))
+    task_source = StringField(_l("Task source"))
+    sampling_form_no = StringField(_l("Sampling form number"))
     link = SelectField(_l("Supply-chain link"), choices=[("", "—")] + [
         (k.value, v) for k, v in LINK_ZH.items()], validate_choice=False)
     business_name = StringField(_l("Sampled business"))
@@ -34,12 +37,14 @@ class DrugReceiptForm(FlaskForm):
     sampled_on = StringField(_l("Sampling date"))
     sampling_place = StringField(_l("Sampling place"))
     sampler = StringField(_l("Sampled by"))
+    sampling_base = StringField(_l("Sampling base"))
     quantity = StringField(_l("Quantity"))
     quantity_unit = SelectField(_l("Unit"), choices=[("", "—")] + [(u, u) for u in QUANTITY_UNITS],
                                 validate_choice=False)
     condition_ok = RadioField(_l("Condition on receipt"),
                               choices=[("yes", _l("As expected")), ("no", _l("Deviation"))],
                               validate_choice=False)
+    condition_description = StringField(_l("Condition as received"))
     condition_notes = TextAreaField(_l("Deviation"))
 
 

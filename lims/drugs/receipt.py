@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from lims.drugs import services
 from lims.drugs.models import DrugSample, SupplyLink
+from lims.core.localtime import local_today
 from lims.extensions import db
 from lims.limits.rounding import RoundingError, to_decimal
 from lims.samples import receipt as common
@@ -35,6 +36,7 @@ class DrugReceiptInput:
     batch_number: str = ""     # 批号
     expiry: str = ""           # 有效期至
     manufacturer: str = ""     # 生产企业
+    manufacturer_address: str = ""  # 生产企业地址 (the report's 标称生产者地址)
     holder: str = ""           # 上市许可持有人
     sampling_unit: str = ""    # 抽样单位
     link: str = ""             # 生产/经营/使用 (or production/distribution/use)
@@ -66,7 +68,7 @@ def register_drug_sample(data: DrugReceiptInput, user: User, *,
                          today: dt.date | None = None) -> Sample:
     """Register a medicine; raises common.ReceiptError listing every bad field (drug and
     common). The sample gets the monograph's items as its test plan."""
-    today = today or dt.date.today()
+    today = today or local_today()
     errors: dict[str, str] = {}
     monograph = services.find_monograph(data.monograph)
     if not data.monograph.strip():
@@ -106,6 +108,8 @@ def register_drug_sample(data: DrugReceiptInput, user: User, *,
     shared.food_name = generic or shared.food_name
     shared.batch_number = data.batch_number
     shared.producer = data.manufacturer
+    shared.producer_address = data.manufacturer_address or shared.producer_address
+    shared.specification = data.strength or shared.specification
     if monograph is not None:
         shared.subcategory = monograph.node.code
     if errors:

@@ -110,14 +110,18 @@ def _receipt_input(form: DrugReceiptForm) -> DrugReceiptInput:
         business_licence=form.business_licence.data, business_address=form.business_address.data,
         business_county=form.business_county.data, sampled_on=form.sampled_on.data,
         sampling_place=form.sampling_place.data, sampler=form.sampler.data,
+        task_source=form.task_source.data, sampling_form_no=form.sampling_form_no.data,
+        sampling_base=form.sampling_base.data,
         quantity=form.quantity.data, quantity_unit=form.quantity_unit.data,
-        condition_ok=form.condition_ok.data, condition_notes=form.condition_notes.data)
+        condition_ok=form.condition_ok.data, condition_description=form.condition_description.data,
+        condition_notes=form.condition_notes.data)
     return DrugReceiptInput(
         monograph=form.monograph.data or "", generic_name=form.generic_name.data or "",
         trade_name=form.trade_name.data or "", strength=form.strength.data or "",
         approval_number=form.approval_number.data or "",
         batch_number=form.batch_number.data or "", expiry=form.expiry.data or "",
-        manufacturer=form.manufacturer.data or "", holder=form.holder.data or "",
+        manufacturer=form.manufacturer.data or "",
+        manufacturer_address=form.manufacturer_address.data or "", holder=form.holder.data or "",
         sampling_unit=form.sampling_unit.data or "", link=form.link.data or "", common=shared)
 
 

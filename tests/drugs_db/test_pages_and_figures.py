@@ -19,7 +19,11 @@ RECEIPT = dict(task_type="supervision", monograph="对乙酰氨基酚片", gener
                expiry="2028-08-31", manufacturer="某制药有限公司", holder="",
                sampling_unit="博州市场监督管理局", link="distribution",
                business_name="博乐市某大药房", business_county="", sampled_on="2026-11-20",
-               quantity="3", quantity_unit="盒", condition_ok="yes")
+               quantity="3", quantity_unit="盒", condition_ok="yes",
+               manufacturer_address="某省某市工业园区 1 号", task_source="2026年药品监督抽检计划",
+               sampling_form_no="YP-2026-0001", business_licence="新AA9090001",
+               business_address="博乐市青得里大街 8 号", sampler="李抽样、王抽样",
+               sampling_base="20 盒", condition_description="包装完好，在有效期内")
 
 
 def test_receipt_page_refuses_with_field_errors_then_registers(client, login, people,

@@ -18,7 +18,9 @@ AMOXICILLIN = dict(
     holder="某药业股份有限公司", sampling_unit="博尔塔拉蒙古自治州市场监督管理局",
     link="distribution", business_name="博乐市某大药房（连锁）", business_address="博乐市北京路 1 号",
     sampled_on="2026-11-25", sampling_place="药品零售企业", sampler="李抽样、王抽样",
-    quantity="4", quantity_unit="盒")
+    quantity="4", quantity_unit="盒", manufacturer_address="某省某市医药产业园 9 号",
+    task_source="2026年州药品监督抽检计划", sampling_form_no="YP-BZ-2026-0042",
+    business_licence="新AA9090002", sampling_base="30 盒", condition_description="包装完好，在有效期内")
 
 CAPSULES = " ".join(["0.30"] * 20)  # 20 capsule fills, all alike
 RESULTS = {
