@@ -30,7 +30,10 @@ def receipt():
 
     def build(**changes) -> ReceiptInput:
         values = dict(task_type="supervision", food_name="菠菜", subcategory="菠菜",
-                      business_name="博乐市农贸市场 12 号摊位", business_licence="",
+                      business_name="博乐市农贸市场 12 号摊位", business_licence="JY16527010012345",
+                      task_source="2026年州级监督抽检计划", sampling_form_no="BZ-CJ-2026-0101",
+                      sampling_base="20 kg", condition_description="新鲜，无腐烂，冷藏袋密封",
+                      producer_address="精河县托里镇",
                       business_address="博乐市青得里大街 8 号", business_county="博乐市",
                       sampled_on="2026-11-20", sampling_place="农贸市场", sampler="李抽样",
                       producer="精河县某合作社", batch_number="20261118",

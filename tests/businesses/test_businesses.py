@@ -36,8 +36,10 @@ def test_receipt_links_the_business_and_proposes_instead_of_merging(app, admin, 
     from lims.samples.services import register_sample
 
     first = register_sample(receipt(business_licence=VALID), receiver)
+    # risk monitoring needs no licence number: this one was sampled without it
     second = register_sample(receipt(business_name="博乐市农贸市场12号摊位",
-                                     business_licence=""), receiver)
+                                     task_type="risk_monitoring", business_licence="",
+                                     sampling_base=""), receiver)
     db.session.commit()
     # same normalised name and county, no contradicting code → the same record
     assert first.business_id == second.business_id

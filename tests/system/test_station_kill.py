@@ -265,7 +265,7 @@ def test_the_station_agent_delivers_exactly_once_across_a_killed_server(
     sheet = tmp_path / "samples.csv"
     sheet.write_text("sample_id,stall,vendor,food_name,food_category\n"
                      "S-001,A-12,王记蔬菜,菠菜,蔬菜\nS-002,A-15,,韭菜,蔬菜\n"
-                     "S-003,B-02,,芹菜,蔬菜\n", encoding="utf-8")
+                     "S-003,A-22,,芹菜,蔬菜\n", encoding="utf-8")
     uploader = StationUploader(server.url, station, "BL-M01", operator="孙快检",
                                sample_sheet=sheet, kit_lot="K20261101", timeout=90)
     queue = ReadingQueue(tmp_path / "queue.db")
@@ -293,7 +293,7 @@ def test_the_station_agent_delivers_exactly_once_across_a_killed_server(
     stored = db.session.execute(sa.select(StationResult.uid, StationResult.stall)
                                 .where(StationResult.uid.in_(uids))
                                 .order_by(StationResult.uid)).all()
-    assert [tuple(r) for r in stored] == sorted(zip(uids, ["A-12", "A-15", "B-02"],
+    assert [tuple(r) for r in stored] == sorted(zip(uids, ["A-12", "A-15", "A-22"],
                                                     strict=True))
     # a further flush has nothing to send, and a resend stores nothing new
     assert agent.flush() == {"delivered": 0, "rejected": 0, RETRY: 0, HOLD: 0}
