@@ -238,7 +238,8 @@ def sign(result_id: int):
     result = _own_result(result_id)
     with _applied():
         signature = services.sign(result, current_user, body.meaning, body.password,
-                                  expected_version=body.version)
+                                  expected_version=body.version,
+                                  confirm_limit=body.confirm_limit)
     return jsonify({"signature": signature_json(signature, True),
                     "result": result_json(result),
                     "sample_status": result.sample_test.sample.status.value}), 201

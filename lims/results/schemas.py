@@ -52,6 +52,9 @@ class SignIn(BaseModel):
     password: Annotated[str, Field(min_length=1, max_length=200)]
     version: int | None = Field(default=None, ge=1, le=2**31 - 1,
                                 description="the version the signer saw; refused if older")
+    confirm_limit: bool = Field(default=False,
+                                description="approval: the signatory checked the result's "
+                                            "unverified limit (限量待核) against the standard")
 
 
 class MethodSwitchIn(BaseModel):

@@ -45,7 +45,8 @@ class ReceiptInput(BaseModel):
     # The document says what the server requires; parsing keeps the defaults so that
     # :func:`validate` names every missing field at once, in Chinese.
     model_config = ConfigDict(extra="forbid",
-                              json_schema_extra={"required": ["task_type", *ALWAYS_REQUIRED]})
+                              json_schema_extra={"required": ["task_type", *ALWAYS_REQUIRED,
+                                                             "condition_ok"]})
 
     task_type: str = Field("", title="任务类型", description="supervision | risk_monitoring | "
                                                          "rapid_retest | commissioned")

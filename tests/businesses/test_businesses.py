@@ -172,7 +172,7 @@ def test_the_migration_links_existing_samples(app, admin):
                 business="温泉县老菜店")
     db.session.commit()
     db.session.remove()
-    downgrade(revision="fbb2f7b9807a")
+    downgrade(revision="i16_stats_definitions")  # the revision before i17_risk
     upgrade()
     rows = db.session.execute(sa.text(
         "SELECT s.business_name, s.business_id, s.producer_business_id, b.credit_code, "

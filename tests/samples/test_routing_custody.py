@@ -27,14 +27,16 @@ def routed(receiver, receipt, network):
 
 def test_routing_prefers_the_county_lab_and_sends_the_rest_to_the_prefecture(routed, network):
     sample, parts, proposals = routed
-    preferred = {p.preferred_org.code for _, p in proposals if p.preferred_org}
-    assert preferred == {"BL-LAB"}
-    # no lab of the network is fit for these (method or LOQ): no proposal, a clear reason
+    preferred = {t.test_item.analyte_key: p.preferred_org.code
+                 for t, p in proposals if p.preferred_org}
+    # 阿维菌素, 甲拌磷, 克百威: BL-LAB's GB 23200.113 is not a method the rules allow; the
+    # prefecture lab declares GB 23200.121, which they do: it gets them
+    assert {k for k, code in preferred.items() if code == "BZ-LAB"} == {"阿维菌素", "甲拌磷", "克百威"}
+    # no lab of the network is fit for 铬 (method or LOQ): no proposal, a clear reason
     unfit = {t.test_item.analyte_key for t, p in proposals if p.preferred_org is None}
-    assert unfit == {"铬", "阿维菌素", "甲拌磷", "克百威"}
+    assert unfit == {"铬"}
     for _test, proposal in proposals:
         if proposal.preferred_org is None:
-            # 阿维菌素, 甲拌磷, 克百威: BL-LAB's GB 23200.113 is not a method the rules allow
             assert all(o.org.code != "BL-LAB" for o in proposal.options)
         elif proposal.preferred_org.code == "BZ-LAB":
             # the county lab could not do it: only then the prefecture

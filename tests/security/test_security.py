@@ -526,7 +526,7 @@ def test_day_query_needs_an_iso_date(client, bl_operator):
 
 def test_openapi_marks_required_fields(client):
     doc = client.get(f"{API}/openapi.json").get_json()
-    receipt = doc["components"]["schemas"]["ReceiptIn"]
+    receipt = doc["components"]["schemas"]["ReceiptInput"]
     assert {"task_type", "food_name", "subcategory", "business_name", "business_county",
             "sampled_on", "quantity", "quantity_unit", "condition_ok"} <= set(receipt["required"])
     assert "condition" in doc["components"]["schemas"]["HandOverIn"]["required"]

@@ -30,7 +30,7 @@ def test_existing_markets_get_their_stalls_and_results_their_codes(app, tmp_path
     try:
         old = create_app(_test_settings(url, tmp_path))
         with old.app_context():
-            upgrade(revision="fbb2f7b9807a")
+            upgrade(revision="i13e_declared")  # the revision before i16_stats_definitions
             load_network()
             station = org_by_code("BL-ST01")
             market = Market(code="OLD-M", name="旧批发市场", region_id=station.region_id,

@@ -68,12 +68,19 @@ class Lab:
 
         items = foods.items_for(foods.find_subcategory("菠菜"))
         removed = {i.code: "本次不检" for i in items if i.analyte_key not in keep}
+        # what the task's documents record (lims.samples.receipt.REQUIRED_BY_TASK)
+        header = {"customer_name": "某餐饮公司", "customer_address": "博乐市某路 2 号"} \
+            if task == "commissioned" else {
+                "task_source": "2026年州级监督抽检", "sampling_form_no": f"CJ-{sampled_on}",
+                "business_licence": "JY16527010000001", "sampler": "李抽样、王抽样",
+                "sampling_base": "20 kg"}
         answer = self.client.post("/api/v1/samples", headers=self.receiver, json={
             "task_type": task, "food_name": "菠菜", "subcategory": "菠菜",
             "business_name": "博乐市某蔬菜经营户", "business_address": "博乐市某街 1 号",
             "business_county": "博乐市", "sampled_on": sampled_on, "producer": "某合作社",
-            "quantity": "2", "quantity_unit": "kg", "condition_ok": "yes",
-            "removed_items": removed})
+            "producer_address": "博乐市某乡", "quantity": "2", "quantity_unit": "kg",
+            "condition_ok": "yes", "condition_description": "新鲜，装于洁净塑料袋",
+            "removed_items": removed, **header})
         assert answer.status_code == 201, answer.json
         number = answer.json["number"]
         active = [t for t in answer.json["tests"] if not t["removed"]]
@@ -99,8 +106,10 @@ class Lab:
     def approve(self, result: dict) -> None:
         for who, meaning in ((self.tech, "submitted"), (self.reviewer, "reviewed"),
                              (self.signer, "approved")):
+            # the signatory confirms a 限量待核 limit against the standard (issue 13 item 7)
             signed = self.client.post(f"/api/v1/results/{result['id']}/sign", headers=who,
-                                      json={"meaning": meaning, "password": PASSWORD})
+                                      json={"meaning": meaning, "password": PASSWORD,
+                                            "confirm_limit": meaning == "approved"})
             assert signed.status_code == 201, signed.json
 
     def conclude(self, number: str, values: dict[str, dict]) -> dict[str, dict]:
