@@ -8,9 +8,9 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from lims.core.localtime import local_today
 from lims.drugs import services
 from lims.drugs.models import DrugSample, SupplyLink
-from lims.core.localtime import local_today
 from lims.extensions import db
 from lims.limits.rounding import RoundingError, to_decimal
 from lims.samples import receipt as common
