@@ -26,7 +26,7 @@ setup() {
     # Chromium for the browser tests (tests/e2e drive /usr/bin/chromium, never a browser
     # downloaded by `playwright install`).
     if command -v apt-get >/dev/null 2>&1; then
-        apt_install fonts-noto-cjk fontconfig libpango-1.0-0 libpangoft2-1.0-0 chromium
+        apt_install fonts-noto-cjk fontconfig libpango-1.0-0 libpangoft2-1.0-0 chromium poppler-utils
     fi
     if [ ! -x "$VENV/bin/python" ]; then
         log "creating virtualenv $VENV"

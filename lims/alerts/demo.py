@@ -51,19 +51,23 @@ def load_demo_risk() -> None:
         plan = plans.build_plan(today.year, admin)
         plans.approve_plan(plan, signatory, "演示：同意")
     plans.assign_month(plan, today.month)
-    for variety, business, code, producer, batch in SAMPLES:
+    for n, (variety, business, code, producer, batch) in enumerate(SAMPLES, start=1):
         if code:
             code = code[:17] + check_character(code[:17])
         task = db.session.scalar(sa.select(PlanTask).where(
             PlanTask.plan_id == plan.id, PlanTask.month == today.month,
             PlanTask.variety == variety).order_by(PlanTask.region_id).limit(1))
         sample = register_sample(ReceiptInput(
-            task_type="supervision", food_name=variety, subcategory=variety,
-            business_name=business, business_licence=code, business_address="博乐市（演示地址）",
+            task_type="supervision", task_source=f"{today.year}年州级监督抽检计划（演示）",
+            sampling_form_no=f"DEMO-{today:%Y%m%d}-{n:03d}", food_name=variety,
+            subcategory=variety, business_name=business,
+            business_licence=code or f"JY1652701{n:07d}", business_address="博乐市（演示地址）",
             business_county="博乐市", sampled_on=today.isoformat(), sampling_place="演示",
-            sampler="演示抽样员", producer=producer, batch_number=batch, quantity="2",
-            quantity_unit="kg", retained_quantity="1", retained_unit="kg",
-            retained_location="样品库", condition_ok="yes"), receiver)
+            sampler="演示抽样员", sampling_base="20 kg", producer=producer,
+            producer_address="博尔塔拉州（演示地址）" if producer else "", batch_number=batch,
+            quantity="2", quantity_unit="kg", retained_quantity="1", retained_unit="kg",
+            retained_location="样品库", condition_ok="yes",
+            condition_description="新鲜，包装完好（演示）"), receiver)
         if task is not None and task.region_id == sample.business_region_id:
             plans.link_sample(sample, task.id)
     services.import_notice(content, NOTICE.name, admin)

@@ -168,7 +168,7 @@ def server(app, tmp_path):
 
 def _morning_batch(n: int, prefix: str) -> list[dict]:
     start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
-    return [{"uid": f"{prefix}-{i:05d}", "market": "BL-M01", "stall": f"A-{i % 200 + 1:03d}",
+    return [{"uid": f"{prefix}-{i:05d}", "market": "BL-M01", "stall": f"A-{i % 180 + 1:03d}",
              "vendor": "王记蔬菜", "food_name": "菠菜", "food_category": "蔬菜",
              "test_item": "有机磷和氨基甲酸酯类农药", "method": "enzyme_inhibition",
              "inhibition_pct": "62.0" if i % 97 == 0 else "18.5",
