@@ -223,6 +223,8 @@ def test_decision_rule_statement_follows_the_stored_verdicts(cma_lab, received_s
     compact = re.sub(r"\s+", "", pdf_text(report.pdf))
     statement = ("铅(以Pb计)：与标准限值比较采用全数值比较法（GB/T8170-2008），简单接受规则；"
                  "镉(以Cd计)：与标准限值比较采用修约值比较法（GB/T8170-2008），简单接受规则。"
+                 "全数值比较法：以未经修约的测定值与限量比较，报告值按方法规定修约。"
+                 "修约值比较法：以按限量位数修约后的测定值与限量比较。"
                  "简单接受规则：测量不确定度未纳入判定（ISO/IEC17025:2017§7.1.3）。"
                  "“未检出”表示低于方法检出限（括号内为检出限，未给出检出限时为定量限）。")
     assert statement in compact
