@@ -256,3 +256,19 @@ def test_each_lab_signs_with_its_own_key_in_chinese(cma_lab, received_sample, ap
         lab_signer("WQ-LAB")
     app.config["SIGNING_FALLBACK"] = "1"
     assert lab_signer("WQ-LAB").subject == lab_signer().subject
+
+
+def test_commissioned_report_names_the_client_not_a_sampling_form(cma_lab, received_sample,
+                                                                  approve):
+    sample = received_sample(task_type="commissioned", task_source="", sampling_form_no="",
+                             business_licence="", sampler="", sampling_base="",
+                             customer_name="博乐市某连锁超市有限公司",
+                             customer_address="博乐市北京路 66 号")
+    approve(sample)
+    (report,) = report_of(sample)
+    compact = re.sub(r"\s+", "", pdf_text(report.pdf))
+    for expected in ("任务类别", "委托检验", "委托单位", "博乐市某连锁超市有限公司", "委托单位地址",
+                     "博乐市北京路66号"):
+        assert expected in compact, expected
+    for absent in ("抽样单编号", "抽样基数", "抽样人", "被抽样单位许可证号"):
+        assert absent not in compact, absent
