@@ -2,8 +2,10 @@
 
 ISO/IEC 17025 §7.8.2.1 and the CMA rules: each test with the method actually used, the
 result with its unit (or 未检出 with the LOD), the limit and its standard, the verdict; the
-signatures 编制/审核/批准 from the results' e-signatures; the CMA mark only when every test
-is inside the testing lab's accredited capability.
+signatures 编制/审核/批准 from the results' e-signatures; the header of the sample's task
+type from the sampling form as recorded at receipt; the decision-rule statement from the
+comparison and rule stored with each verdict; the CMA decision of lims.results.cma (the mark
+is kept when the lab's scope covers the report, items outside are marked ▲).
 """
 
 from __future__ import annotations
