@@ -72,3 +72,4 @@ def zone_label() -> str:
 def install(app) -> None:  # noqa: ANN001 - a Flask app
     """Register the filter on the app's Jinja environment."""
     app.jinja_env.filters["localtime"] = format_local
+    app.jinja_env.globals["local_zone_label"] = zone_label

@@ -2,8 +2,10 @@
 
 ISO/IEC 17025 §7.8.2.1 and the CMA rules: each test with the method actually used, the
 result with its unit (or 未检出 with the LOD), the limit and its standard, the verdict; the
-signatures 编制/审核/批准 from the results' e-signatures; the CMA mark only when every test
-is inside the testing lab's accredited capability.
+signatures 编制/审核/批准 from the results' e-signatures; the header of the sample's task
+type from the sampling form as recorded at receipt; the decision-rule statement from the
+comparison and rule stored with each verdict; the CMA decision of lims.results.cma (the mark
+is kept when the lab's scope covers the report, items outside are marked ▲).
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ from lims.samples.models import CustodyEvent, CustodyKind, Sample, SampleTest
 
 VERDICT_ZH = {"pass": "合格", "fail": "不合格", "not_judged": "不判定"}
 SIGNATURE_ROLES = (("submitted", "编制"), ("reviewed", "审核"), ("approved", "批准"))
+COMPARISON_NOTES = {
+    "full": "全数值比较法：以未经修约的测定值与限量比较，报告值按方法规定修约",
+    "rounded": "修约值比较法：以按限量位数修约后的测定值与限量比较",
+}
 RULE_NOTES = {
     "simple": "简单接受规则：测量不确定度未纳入判定（ISO/IEC 17025:2017 §7.1.3）",
     "guarded": "保护带接受规则：以扩展不确定度 U 为保护带判定（ISO/IEC 17025:2017 §7.1.3）",
@@ -126,6 +132,9 @@ def decision_rule_statement(pairs: list[tuple[TestLine, TestResult]]) -> str:
         parts.append(f"{'、'.join(items)}：与标准限值比较采用{COMPARISON_ZH.get(comparison, comparison)}"
                      f"（GB/T 8170-2008），{RULE_ZH.get(rule, rule)}")
     sentences = ["；".join(parts) + "。"] if parts else []
+    for comparison in sorted({c for (c, _) in groups if c}):
+        if comparison in COMPARISON_NOTES:
+            sentences.append(COMPARISON_NOTES[comparison] + "。")
     for rule in sorted({r for (_, r) in groups if r}):
         if rule in RULE_NOTES:
             sentences.append(RULE_NOTES[rule] + "。")
@@ -228,12 +237,14 @@ def _condition(sample: Sample) -> tuple[str, tuple[str, ...]]:
 
 
 def _joined(values: list[str | None]) -> str | None:
+    """Distinct standards in order; "GB 2762" is dropped when "GB 2762-2025" is there."""
     found: list[str] = []
     for value in values:
         for part in (value or "").replace("|", "、").split("、"):
             if part.strip() and part.strip() not in found:
                 found.append(part.strip())
-    return "、".join(found) or None
+    kept = [f for f in found if not any(o.startswith(f + "-") for o in found if o != f)]
+    return "、".join(kept) or None
 
 
 def build_document(sample: Sample, content: ReportContent, *, number: str, issued_on: dt.date,

@@ -194,7 +194,6 @@ class TestLine:
     limit_standard: str  # e.g. "GB 2762-2025", or "/"
     verdict: str
     in_cma_scope: bool = True
-    basis: str | None = None  # how the verdict was reached, e.g. 全数值比较法，简单接受规则
 
     def __post_init__(self) -> None:
         _require(self.item, "检验项目名称")

@@ -223,6 +223,8 @@ def test_decision_rule_statement_follows_the_stored_verdicts(cma_lab, received_s
     compact = re.sub(r"\s+", "", pdf_text(report.pdf))
     statement = ("铅(以Pb计)：与标准限值比较采用全数值比较法（GB/T8170-2008），简单接受规则；"
                  "镉(以Cd计)：与标准限值比较采用修约值比较法（GB/T8170-2008），简单接受规则。"
+                 "全数值比较法：以未经修约的测定值与限量比较，报告值按方法规定修约。"
+                 "修约值比较法：以按限量位数修约后的测定值与限量比较。"
                  "简单接受规则：测量不确定度未纳入判定（ISO/IEC17025:2017§7.1.3）。"
                  "“未检出”表示低于方法检出限（括号内为检出限，未给出检出限时为定量限）。")
     assert statement in compact
@@ -254,3 +256,19 @@ def test_each_lab_signs_with_its_own_key_in_chinese(cma_lab, received_sample, ap
         lab_signer("WQ-LAB")
     app.config["SIGNING_FALLBACK"] = "1"
     assert lab_signer("WQ-LAB").subject == lab_signer().subject
+
+
+def test_commissioned_report_names_the_client_not_a_sampling_form(cma_lab, received_sample,
+                                                                  approve):
+    sample = received_sample(task_type="commissioned", task_source="", sampling_form_no="",
+                             business_licence="", sampler="", sampling_base="",
+                             customer_name="博乐市某连锁超市有限公司",
+                             customer_address="博乐市北京路 66 号")
+    approve(sample)
+    (report,) = report_of(sample)
+    compact = re.sub(r"\s+", "", pdf_text(report.pdf))
+    for expected in ("任务类别", "委托检验", "委托单位", "博乐市某连锁超市有限公司", "委托单位地址",
+                     "博乐市北京路66号"):
+        assert expected in compact, expected
+    for absent in ("抽样单编号", "抽样基数", "抽样人", "被抽样单位许可证号"):
+        assert absent not in compact, absent

@@ -123,3 +123,13 @@ def test_sample_number_year_is_the_local_year(receiver, receipt, monkeypatch):
     monkeypatch.setattr(localtime, "utcnow", lambda: moment)
     sample = register_sample(receipt(), receiver, today=dt.date(2027, 1, 1))
     assert sample.number == "BZ-LAB-2027-000001"
+
+
+def test_sample_page_shows_the_sampling_form(receiver, receipt, login, client):
+    sample = register_sample(receipt(condition_description="叶片略有萎蔫，无腐烂"), receiver)
+    db.session.commit()
+    login("li")
+    page = client.get(f"/samples/{sample.number}").get_data(as_text=True)
+    for text in ("2026年博州食品安全监督抽检", "NCP20266527000001", "20 kg", "精河县托里镇",
+                 "叶片略有萎蔫，无腐烂"):
+        assert text in page, text
