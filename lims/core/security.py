@@ -162,6 +162,7 @@ def install_security(app: Flask) -> None:
             return _error_json(CONFLICT_ZH, 409)
         return app.handle_http_exception(Conflict(CONFLICT_ZH))
 
+    @app.errorhandler(OverflowError)
     @app.errorhandler(sa.exc.DataError)
     def bad_value(exc: Exception):
         # e.g. an id ≥ 2^63 or a text PostgreSQL cannot hold: the client's input, not a bug

@@ -391,6 +391,7 @@ def test_every_bad_record_is_listed(client, bl_operator, record):
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=-1", "limit=abc",
+                                   "lab_id=99999999999999999999", "region_id=-3",
                                    "after=W3siYSI6MX0sIDFd",  # [{"a":1}, 1]
                                    "after=%%%"])
 def test_bad_paging_is_422(client, people, query):
