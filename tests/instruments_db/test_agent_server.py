@@ -74,7 +74,9 @@ class LimsServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "LIMS_DATABASE_URL": f"sqlite:///{self.db_path}",
                     "LIMS_INSTANCE_PATH": str(tmp_path / "instance"),
-                    "LIMS_SECRET_KEY": "agent-e2e-secret", "FLASK_DEBUG": "0"}
+                    "LIMS_SECRET_KEY": "agent-e2e-secret", "FLASK_DEBUG": "0",
+                    # plain HTTP on localhost: the session cookie without the Secure flag
+                    "LIMS_ENV": "testing"}
         self.proc: subprocess.Popen | None = None
         self.log = tmp_path / "server.log"
 
