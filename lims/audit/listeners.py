@@ -100,7 +100,19 @@ def _after_flush(session: Session, flush_context) -> None:
     rows = _pending_rows(session)
     if not rows:
         return
-    connection = session.connection()
+    _append(session.connection(), rows)
+
+
+def record_change(session: Session, table_name: str, record_id: object, field: str,
+                  old: object, new: object) -> None:
+    """Audit a change made by a plain SQL statement (which the ORM listener cannot see),
+    e.g. an account locked by the atomic failed-login counter; same transaction, same chain."""
+    _append(session.connection(), [dict(action="update", table_name=table_name,
+                                        record_id=str(record_id), field=field,
+                                        old_value=_text(old), new_value=_text(new))])
+
+
+def _append(connection: sa.Connection, rows: list[dict]) -> None:
     actor = current_actor()
     reason = current_reason()
     now = utcnow()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Flask, abort, flash, jsonify, redirect, request
@@ -148,9 +149,10 @@ def install_security(app: Flask) -> None:
         db.session.rollback()
         if is_api():
             return _error_json(exc.message, 403)
-        if request.method == "POST" and request.referrer:
-            flash(exc.message, "error")
-            return redirect(request.referrer), 303
+        back = request.referrer
+        if request.method == "POST" and back and urlsplit(back).netloc == request.host:
+            flash(exc.message, "error")  # back to the page the form was on, saying why
+            return redirect(back), 303
         return app.handle_http_exception(Forbidden(exc.message))
 
     @app.errorhandler(StaleDataError)
@@ -162,6 +164,7 @@ def install_security(app: Flask) -> None:
             return _error_json(CONFLICT_ZH, 409)
         return app.handle_http_exception(Conflict(CONFLICT_ZH))
 
+    @app.errorhandler(OverflowError)
     @app.errorhandler(sa.exc.DataError)
     def bad_value(exc: Exception):
         # e.g. an id ≥ 2^63 or a text PostgreSQL cannot hold: the client's input, not a bug

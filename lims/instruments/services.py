@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from lims.core.db import utcnow
+from lims.core.validation import datetime_in_range
 from lims.extensions import db
 from lims.instruments.models import (
     CalibrationCertificate,
@@ -293,7 +294,10 @@ def _parse_read_at(value: object) -> dt.datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidReading(f"字段 read_at（读数时间）没有时区：{value!r}；请发送 UTC 时间，"
                              "如 2026-05-01T08:00:00Z", "read_at")
-    moment = moment.astimezone(dt.UTC)
+    try:
+        moment = datetime_in_range(moment).astimezone(dt.UTC)
+    except ValueError as exc:  # year 0001 or 9999 with an offset (lims.core.validation)
+        raise InvalidReading(f"字段 read_at（读数时间）{exc}：{value!r}", "read_at") from None
     if moment > utcnow() + CLOCK_SKEW:
         raise InvalidReading(f"字段 read_at（读数时间）{value} 晚于服务器时间；"
                              "请校准工作站电脑的时钟", "read_at")

@@ -55,10 +55,11 @@ class SampleFilters:
         for name in ("lab_id", "region_id"):
             value = args.get(name)
             if value:
-                try:
-                    setattr(f, name, int(value))
-                except ValueError:
+                number = record_id(value)
+                if number is None:
                     f.errors[name] = f"无效的编号：{value}"
+                else:
+                    setattr(f, name, number)
         f.category_code = args.get("category") or None
         for name in ("date_from", "date_to"):
             value = args.get(name)

@@ -71,6 +71,9 @@ def record_failure(user_id: int) -> bool:
     until = now + timedelta(minutes=current_app.config["LOCKOUT_MINUTES"])
     db.session.execute(sa.update(table).where(table.c.id == user_id)
                        .values(locked_until=until, failed_logins=0))
+    from lims.audit.listeners import record_change
+
+    record_change(db.session, User.__tablename__, user_id, "locked_until", None, until)
     return True
 
 
@@ -100,7 +103,7 @@ def record_address_failure(address: str | None) -> int:
     else:
         from sqlalchemy.dialects.sqlite import insert
     stmt = insert(table).values(address=address[:64], window_start=now, failures=1)
-    fresh = stmt.excluded.window_start.is_not(None) & (table.c.window_start > cutoff)
+    fresh = table.c.window_start > cutoff
     stmt = stmt.on_conflict_do_update(index_elements=[table.c.address], set_={
         "failures": sa.case((fresh, table.c.failures + 1), else_=1),
         "window_start": sa.case((fresh, table.c.window_start), else_=now),

@@ -75,8 +75,8 @@ class LimsServer:
         self.env = {**os.environ, "LIMS_DATABASE_URL": f"sqlite:///{self.db_path}",
                     "LIMS_INSTANCE_PATH": str(tmp_path / "instance"),
                     "LIMS_SECRET_KEY": "agent-e2e-secret", "FLASK_DEBUG": "0",
-                    # a plain-HTTP server on localhost: the session cookie is not Secure-only
-                    "LIMS_ENV": "development"}
+                    # plain HTTP on localhost: the session cookie without the Secure flag
+                    "LIMS_ENV": "testing"}
         self.proc: subprocess.Popen | None = None
         self.log = tmp_path / "server.log"
 

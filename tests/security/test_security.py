@@ -221,6 +221,14 @@ def test_failures_are_counted_one_by_one(app, people):
     assert _post_login(app, "bl_tech", "Wrong-password-1") == 401
     db.session.expire_all()
     assert db.session.get(User, people["bl_tech"].id).locked_until is not None
+    # the lock is in the audit trail, and the chain still verifies
+    from lims.audit.models import AuditEntry
+    from lims.audit.services import verify_chain
+
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+        AuditEntry.table_name == "user_account", AuditEntry.field == "locked_until",
+        AuditEntry.record_id == str(people["bl_tech"].id))) == 1
+    assert verify_chain().intact
 
 
 def test_address_limit_is_shared(app, people):
@@ -391,6 +399,7 @@ def test_every_bad_record_is_listed(client, bl_operator, record):
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=-1", "limit=abc",
+                                   "lab_id=99999999999999999999", "region_id=-3",
                                    "after=W3siYSI6MX0sIDFd",  # [{"a":1}, 1]
                                    "after=%%%"])
 def test_bad_paging_is_422(client, people, query):
