@@ -216,6 +216,11 @@ def test_every_figure_as_the_plan_defines_it(scenario):
     # P1 and P2 are on two notices: each counts once
     step2 = {**step1, "supervision_published": 2, "published_rate": round(2 / 3, 4)}
     _check(_targets(client, viewer), step2, {"supervision_published": 2})
+    from lims.stats.period import Period
+    from lims.stats.services import records
+
+    waiting = records("unpublished", Period.year(2026), None)
+    assert [row["number"] for row in waiting.rows] == [e1]  # what the rate still misses
     page = client.get(f"/public/notices/{n2.json['id']}").get_data(as_text=True)
     assert "食品安全监督抽检信息公告" in page and n1.json["number"] in page
     csv_text = client.get(f"/public/notices/{n2.json['id']}.csv").data.decode("utf-8-sig")
