@@ -64,7 +64,7 @@ def test_csv_upload_page_lists_bad_lines(client, login, csrf_from, bl_operator, 
     page = client.get("/stations/upload").get_data(as_text=True)
     header = "uid,market,stall,food_name,food_category,test_item,method,inhibition_pct," \
              "station_verdict,tested_at,operator\n"
-    good = f"U-1,BL-M01,D-1,芹菜,蔬菜,有机磷和氨基甲酸酯类农药,enzyme_inhibition,11.0,negative,{today}T08:00:00+08:00,孙快检\n"
+    good = f"U-1,BL-M01,A-21,芹菜,蔬菜,有机磷和氨基甲酸酯类农药,enzyme_inhibition,11.0,negative,{today}T08:00:00+08:00,孙快检\n"
     bad = f"U-2,BL-M09,D-2,芹菜,蔬菜,有机磷和氨基甲酸酯类农药,enzyme_inhibition,11.0,negative,{today}T08:01:00+08:00,孙快检\n"
     resp = client.post("/stations/upload", data={
         "csrf_token": csrf_from(page),
@@ -182,19 +182,22 @@ def test_the_lab_links_its_sample_and_the_agreement_is_shown(
     db.session.expire_all()
     assert task.sample_id == sample.id and task.status.value == "sample_registered"
 
-    # the lab's result (lims.results) says the sample fails: the rapid positive is confirmed
+    # the lab's result (lims.results) says the sample fails for an item the rapid test
+    # screens for (an organophosphate): the rapid positive is confirmed
     class Line:
         def __init__(self, test, verdict):
             self.sample_test, self.verdict, self.status = test, verdict, "approved"
             self.reported_value, self.unit = "0.52", "mg/kg"
 
     tests = sample.active_tests
+    screened = next(t for t in tests
+                    if confirmation.screened_by(task.station_result, t.test_item))
     monkeypatch.setattr(confirmation, "_lab_results",
-                        lambda s: [Line(t, "fail" if i == 0 else "pass")
-                                   for i, t in enumerate(s.active_tests)])
+                        lambda s: [Line(t, "fail" if t is screened else "pass")
+                                   for t in s.active_tests])
     page = client.get(f"/stations/results/{result_id}").get_data(as_text=True)
     assert 'data-agreement="confirmed"' in page and "72.5%" in page
-    assert tests[0].test_item.name_zh in page
+    assert screened.test_item.name_zh in page
     db.session.expire_all()
     assert task.status.value == "confirmed"
     rate = confirmation.confirmation_rate((today - dt.timedelta(days=1), today))
