@@ -106,6 +106,7 @@ class StatsDirty(db.Model):
 # --- marking: a Session listener, like the audit trail's -------------------------------
 
 def _touched(session: Session) -> tuple[set[int], set[int]]:
+    from lims.publication.models import PublicNoticeEntry
     from lims.reports.models import TestReport
     from lims.results.models import TestResult
     from lims.samples.models import Sample, SampleTest
@@ -123,7 +124,7 @@ def _touched(session: Session) -> tuple[set[int], set[int]]:
             tests.add(obj.sample_test_id)
         elif isinstance(obj, TestReport):
             samples.add(obj.sample_id)
-        elif type(obj).__name__ == "PublicNoticeEntry":
+        elif isinstance(obj, PublicNoticeEntry):
             samples.add(obj.sample_id)
             # a split sample's units are its sub-samples (set by lims.publication)
             samples.update(getattr(obj, "unit_ids", ()))

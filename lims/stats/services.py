@@ -182,6 +182,7 @@ def table_for(key: str, period: Period, region_id: int | None,
 RECORD_KINDS = {
     "failed": "监督抽检不合格样品",
     "unreported": "结果已批准、尚未出具报告的样品",
+    "unpublished": "已完成、尚未在抽检信息公告中公布的监督抽检样品",
     "turnaround": "报告周期（受理至首份报告）",
     "positives": "快检阳性及确证情况",
     "stalls": "批发市场已快检摊位",
@@ -247,6 +248,28 @@ def _unreported(period: Period, region_id: int | None):
             ("sampled_on", "抽样日期"), ("tests", "检验项目数")], query
 
 
+def _unpublished(period: Period, region_id: int | None):
+    """Concluded 监督抽检 samples not yet on a notice: what the published rate misses
+    (lims.stats.definitions.published_rate)."""
+    from lims.orgs.models import Region
+    from lims.samples.models import Sample
+    from lims.stats import definitions as df
+    from lims.stats.models import StatsUnit as U
+
+    roots = (sa.select(U.root_id).where(U.sampled_on.between(period.start, period.end),
+                                        U.task_type == df.SUPERVISION)
+             .group_by(U.root_id)
+             .having(sa.func.min(sa.case((df.concluded(U), 1), else_=0)) == 1,
+                     sa.func.max(U.published) == 0))
+    if region_id is not None:
+        roots = roots.where(U.region_id == region_id)
+    query = (sa.select(Sample.number, Sample.food_name, Region.name, Sample.sampled_on)
+             .join(Region, Region.id == Sample.business_region_id)
+             .where(Sample.id.in_(roots)).order_by(Sample.sampled_on, Sample.number))
+    return [("number", "样品编号"), ("food", "食品"), ("county", "县市"),
+            ("sampled_on", "抽样日期")], query
+
+
 def _turnaround(period: Period, region_id: int | None):
     from lims.orgs.models import Region
     from lims.samples.models import Sample
@@ -302,7 +325,8 @@ def _stalls(period: Period, region_id: int | None):
             ("last", "最近检测")], query
 
 
-_RECORDS = {"failed": _failed, "unreported": _unreported, "turnaround": _turnaround,
+_RECORDS = {"failed": _failed, "unreported": _unreported, "unpublished": _unpublished,
+            "turnaround": _turnaround,
             "positives": _positives, "stalls": _stalls}
 
 

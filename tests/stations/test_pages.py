@@ -184,7 +184,8 @@ def test_the_lab_links_its_sample_and_the_agreement_is_shown(
     db.session.expire_all()
     assert task.sample_id == sample.id and task.status.value == "sample_registered"
 
-    # the lab's result (lims.results) says the sample fails: the rapid positive is confirmed
+    # the lab's result (lims.results) says the sample fails for an item the rapid test
+    # screens for (an organophosphate): the rapid positive is confirmed
     class Line:
         def __init__(self, test, verdict):
             self.sample_test, self.verdict, self.status = test, verdict, "approved"

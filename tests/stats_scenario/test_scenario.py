@@ -225,6 +225,11 @@ def test_every_figure_as_the_plan_defines_it(scenario):
     # P1 and P2 are on two notices: each counts once
     step2 = {**step1, "supervision_published": 2, "published_rate": round(2 / 3, 4)}
     _check(_targets(client, viewer), step2, {"supervision_published": 2})
+    from lims.stats.period import Period
+    from lims.stats.services import records
+
+    waiting = records("unpublished", Period.year(2026), None)
+    assert [row["number"] for row in waiting.rows] == [e1]  # what the rate still misses
     page = client.get(f"/public/notices/{n2.json['id']}").get_data(as_text=True)
     assert "食品安全监督抽检信息公告" in page and n1.json["number"] in page
     csv_text = client.get(f"/public/notices/{n2.json['id']}.csv").data.decode("utf-8-sig")
@@ -267,8 +272,15 @@ def test_every_figure_as_the_plan_defines_it(scenario):
     # + 2 positives = 7; the prefecture adds JH-M02's 58 stalls
     step3 = {**step2, "wholesale_stalls": 186, "wholesale_stalls_tested": 4,
              "rapid_testing_rate": round(4 / 186, 4), "rapid_testing_meets": False,
-             "station_results": 7, "rapid_positives": 2, "rapid_concluded": 0,
+             "station_results": 7, "station_results_published": 0,
+             "station_published_rate": 0.0, "rapid_positives": 2, "rapid_concluded": 0,
              "confirmation_rate": None}
+    _check(_targets(client, viewer), step3, {"station_results": 7})
+    shown = client.post("/api/v1/stations/publish", headers=operator,
+                        json={"market": "BL-M01", "date": "2026-11-30"})
+    assert shown.status_code == 200, shown.json
+    # the 8 stored rows of the day are on the notice board; 7 are current (q-5 is replaced)
+    step3 = {**step3, "station_results_published": 7, "station_published_rate": 1.0}
     _check(_targets(client, viewer), step3,
            {"wholesale_stalls": 244, "wholesale_stalls_tested": 4,
             "rapid_testing_rate": round(4 / 244, 4)})
