@@ -106,11 +106,11 @@ def register_sample(data: ReceiptInput, user: User, *, today: dt.date | None = N
                 added.append(item)
     if errors:
         raise ReceiptError(errors)
-    # business records first: the number's row lock is then held only for the sample itself
-    seller, producer = business_links(clean.business_name, clean.business_licence,
-                                      clean.business_address, county, clean.producer)
     number = next_sample_number(current_app.config["SAMPLE_NUMBER_PATTERN"], user.org.code,
                                 local_today())
+    # after the number: its row lock comes before the audit chain's lock (no deadlock)
+    seller, producer = business_links(clean.business_name, clean.business_licence,
+                                      clean.business_address, county, clean.producer)
     path = foods.category_path(subcategory)
     sample = Sample(
         number=number, status=SampleStatus.REGISTERED, task_type=clean.task_type,
