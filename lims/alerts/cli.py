@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 
 from lims.alerts import services
 from lims.audit.context import Actor, acting_as
+from lims.core.localtime import local_today
 from lims.extensions import db
 from lims.limits.rows_io import ImportRefused
 
@@ -24,7 +25,7 @@ alerts_cli = AppGroup("alerts", help="风险预警 / risk early warning.")
 def run_command(day, as_json):
     """Compute every signal as of the day and raise the new alerts (the nightly job)."""
     try:
-        as_of = dt.date.fromisoformat(day) if day else dt.date.today()
+        as_of = dt.date.fromisoformat(day) if day else local_today()
     except ValueError:
         raise click.BadParameter(f"日期格式应为 YYYY-MM-DD：{day}") from None
     started = time.perf_counter()

@@ -5,13 +5,13 @@ the notice is fictitious and says so."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from lims.alerts import services
 from lims.alerts.models import NoticeImport
+from lims.core.localtime import local_today
 from lims.extensions import db
 from lims.plans import services as plans
 from lims.plans.models import PlanTask
@@ -45,7 +45,7 @@ def load_demo_risk() -> None:
     admin, signatory, receiver = _user("admin"), _user("signatory"), _user("receiver")
     if admin is None or signatory is None or receiver is None:
         return
-    today = dt.date.today()
+    today = local_today()
     plan = plans.latest_plan(today.year, approved=True)
     if plan is None:
         plan = plans.build_plan(today.year, admin)

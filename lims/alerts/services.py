@@ -23,6 +23,7 @@ from lims.alerts.models import (
 from lims.audit.context import change_reason
 from lims.businesses.services import normalise_name
 from lims.core.db import utcnow
+from lims.core.localtime import local_today
 from lims.extensions import db
 from lims.limits.rows_io import ImportRefused, RowError, read_table
 from lims.orgs.models import Region, RegionLevel
@@ -74,13 +75,13 @@ def raise_alerts(signals: list[detect.Signal]) -> list[Alert]:
 
 def run(as_of: dt.date | None = None) -> list[Alert]:
     """The nightly job: every signal as of the day."""
-    return raise_alerts(detect.detect_all(as_of or dt.date.today()))
+    return raise_alerts(detect.detect_all(as_of or local_today()))
 
 
 def evaluate_sample(sample: Sample, as_of: dt.date | None = None) -> list[Alert]:
     """As a sample's results conclude: the signals a failure of this sample can start."""
     root = sample.root
-    day = max(as_of or dt.date.today(), root.sampled_on)
+    day = max(as_of or local_today(), root.sampled_on)
     signals = detect.rate_signals(day, variety=root.subcategory.name_zh)
     signals += detect.event_signals(day, focus=root)
     return raise_alerts(signals)

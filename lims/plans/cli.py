@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 
 from lims.audit.context import Actor, acting_as
+from lims.core.localtime import local_today
 from lims.extensions import db
 from lims.plans import services
 
@@ -25,7 +25,7 @@ def varieties_command():
 
 
 @plans_cli.command("build")
-@click.option("--year", type=int, default=lambda: dt.date.today().year)
+@click.option("--year", type=int, default=lambda: local_today().year)
 def build_command(year: int):
     """Make the year's plan (a new draft version when the inputs changed)."""
     with acting_as(Actor(None, "lims plans build")):
@@ -42,7 +42,7 @@ def build_command(year: int):
 
 
 @plans_cli.command("export")
-@click.option("--year", type=int, default=lambda: dt.date.today().year)
+@click.option("--year", type=int, default=lambda: local_today().year)
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def export_command(year: int, path: Path):
     """Write the latest plan of the year as XLSX."""

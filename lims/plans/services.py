@@ -13,6 +13,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from lims.core.db import utcnow
+from lims.core.localtime import local_today
 from lims.extensions import db
 from lims.foods import services as foods
 from lims.foods.models import FoodCategoryNode, TestItemRecord
@@ -252,7 +253,7 @@ def assign_month(plan: SamplingPlan, month: int) -> int:
 def add_targeted_task(region: Region, variety: str, items: str, note: str, *,
                       today: dt.date | None = None, count: int = 5) -> PlanTask:
     """A 靶向抽检 task in next month's approved plan (the next year's in December)."""
-    today = today or dt.date.today()
+    today = today or local_today()
     year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
     plan = latest_plan(year, approved=True)
     if plan is None:

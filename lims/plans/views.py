@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,6 +9,7 @@ from flask_login import current_user
 
 import lims.plans.hooks  # noqa: F401 - connects the receipt signal
 from lims.businesses.services import can_manage_network
+from lims.core.localtime import local_today
 from lims.core.permissions import require
 from lims.extensions import db
 from lims.orgs.models import Region
@@ -29,7 +28,7 @@ def _manager_only() -> None:
 @bp.get("/")
 @require(Permission.VIEW_STATS)
 def index():
-    year = request.args.get("year", type=int) or dt.date.today().year
+    year = request.args.get("year", type=int) or local_today().year
     plans = list(db.session.scalars(sa.select(SamplingPlan).where(SamplingPlan.year == year)
                                     .order_by(SamplingPlan.version.desc())))
     return render_template("plans/index.html", year=year, plans=plans,
@@ -63,7 +62,7 @@ def _plan_or_404(plan_id: int) -> SamplingPlan:
 @require(Permission.VIEW_STATS)
 def detail(plan_id: int):
     plan = _plan_or_404(plan_id)
-    month = request.args.get("month", type=int) or dt.date.today().month
+    month = request.args.get("month", type=int) or local_today().month
     region_id = request.args.get("region", type=int)
     tasks = [t for t in plan.tasks if t.month == month and (not region_id or
                                                              t.region_id == region_id)]
@@ -135,7 +134,7 @@ def task(task_id: int):
 @require(Permission.VIEW)
 def my_tasks():
     """This month's assigned tasks of the user's lab (all of them for the prefecture)."""
-    today = dt.date.today()
+    today = local_today()
     month = request.args.get("month", type=int) or today.month
     year = request.args.get("year", type=int) or today.year
     plan = services.latest_plan(year, approved=True)
@@ -174,7 +173,7 @@ def varieties():
 
 def dashboard_progress(year: int | None = None) -> dict | None:
     """The statistics dashboard's plan section (templates/plans/_progress.html)."""
-    year = year or dt.date.today().year
+    year = year or local_today().year
     plan = services.latest_plan(year, approved=True)
     if plan is None:
         return {"plan": None, "year": year, "rows": []}

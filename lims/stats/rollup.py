@@ -72,7 +72,15 @@ def _unit_select(only: list[int] | None = None) -> sa.Select:
         .select_from(tests).join(Sample, Sample.id == tests.c.sample_id)
         .join(root, root.id == sa.func.coalesce(Sample.parent_id, Sample.id))
         .outerjoin(reports, reports.c.sample_id == tests.c.sample_id)
-        .where(*_not_cancelled(Sample, root)))
+        .where(*_not_cancelled(Sample, root), *_food_only(Sample)))
+
+
+def _food_only(sample) -> list:
+    """The food figures count food samples: a medicine (大类 YP, lims.drugs) is counted by the
+    drug figures (lims.drugs.figures), never in the food per-1,000 or qualified rates."""
+    from lims.drugs.services import DRUG_CATEGORY_CODE
+
+    return [sa.or_(sample.category_code.is_(None), sample.category_code != DRUG_CATEGORY_CODE)]
 
 
 def _not_cancelled(sample, root) -> list:

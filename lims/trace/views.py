@@ -11,6 +11,7 @@ from flask_login import current_user
 from lims.businesses.credit_code import credit_code_error
 from lims.businesses.models import Business, BusinessMergeProposal
 from lims.businesses.services import KIND_ZH, can_manage_network, open_proposals
+from lims.core.localtime import local_today
 from lims.core.permissions import require
 from lims.extensions import db
 from lims.samples import services as sample_services
@@ -75,6 +76,6 @@ def sample_trace(number: str):
 @bp.get("/key-foods")
 @require(Permission.VIEW)
 def key_foods():
-    year = request.args.get("year", type=int) or dt.date.today().year
+    year = request.args.get("year", type=int) or local_today().year
     rows = services.traceability_share(dt.date(year, 1, 1), dt.date(year, 12, 31))
     return render_template("trace/key_foods.html", rows=rows, year=year)

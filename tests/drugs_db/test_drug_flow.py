@@ -190,3 +190,14 @@ def test_cli_judges_as_the_entry_page_does(app):
     assert out.exit_code == 1 and "应另取 6 个单位复试" in out.output
     out = runner.invoke(args=["drugs", "list", "--json"])
     assert len(json.loads(out.output)) == 15
+
+
+def test_a_drug_sample_is_not_counted_in_the_food_figures(received, people):
+    """The plan's food targets (per 1,000, qualified rate…) count food samples only."""
+    from lims.stats import rollup
+    from lims.stats.models import StatsUnit
+
+    rollup.rebuild()
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StatsUnit).where(
+        StatsUnit.sample_id == received.id)) == 0
