@@ -15,7 +15,7 @@ Run by hand::
   a declared-value row (``明示值``) under the standard ``产品明示标准和质量要求``.
 
 ``rows_products.txt``: ``细类 codes (space separated; N = 大类 N) | standard | clause |
-analyte | limit | unit | notes``.  A plan is written ``n=5,c=2,m=10,M=100``.
+analyte | limit | unit | notes [| condition]``.  A plan is written ``n=5,c=2,m=10,M=100``.
 """
 
 from __future__ import annotations
@@ -80,7 +80,10 @@ def spec_rows(names: dict[str, str]) -> list[dict[str, str]]:
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
-        codes, standard, clause, analyte, limit, unit, notes = (p.strip() for p in line.split("|"))
+        parts = [p.strip() for p in line.split("|")]
+        # optional 8th field: the row's condition (适用于1~10岁人群…), shown with the limit
+        codes, standard, clause, analyte, limit, unit, notes = parts[:7]
+        condition = parts[7] if len(parts) > 7 else ""
         expressed = ""
         m = re.search(r"\((以[^)]*计)\)$", analyte)
         if m:
@@ -97,7 +100,7 @@ def spec_rows(names: dict[str, str]) -> list[dict[str, str]]:
                 "expressed_as": expressed, "category": node,
                 "category_text": names.get(node, node.split(":", 1)[1]),
                 "exclusions": "", "limit": limit, "unit": unit, "basis": "as_is",
-                "condition": "", "temporary": "no", "notes": notes,
+                "condition": condition, "temporary": "no", "notes": notes,
                 "effective_from": "", "effective_to": "",
                 "source": f"{standard} {clause}（凭对标准的了解录入；lims/limits/tools/rows_products.txt line {number}）",
                 "verified": "no",
@@ -166,6 +169,7 @@ STANDARDS = {
     "GB 17400-2015": ("食品安全国家标准 方便面", "2016-11-13"),
     "GB 7099-2015": ("食品安全国家标准 糕点、面包", "2016-09-22"),
     "GB/T 15037-2006": ("葡萄酒", "2008-01-01"),
+    "GB 11674-2010": ("食品安全国家标准 乳清粉和乳清蛋白粉", "2010-12-01"),
     "GB 25596-2010": ("食品安全国家标准 特殊医学用途婴儿配方食品通则", "2012-01-01"),
     "GB 7100-2015": ("食品安全国家标准 饼干", "2016-09-22"),
     "GB 2714-2015": ("食品安全国家标准 酱腌菜", "2016-11-13"),
