@@ -335,3 +335,14 @@ def test_species_fallback_carries_verified() -> None:
 
     outcome = check_result(load_shipped_library(), "总汞(以Hg计)", "草鱼", "0.1mg/kg", DAY)
     assert outcome.verdict == "pass" and outcome.data["verified"] == outcome.match.verified
+
+
+def test_check_text_output_says_limit_to_be_checked(index, monkeypatch) -> None:
+    monkeypatch.setattr(library_module, "load_shipped_library", lambda: index)
+    args = ["check", "--item", "克百威", "--food", "菠菜", "--result", "0.01mg/kg",
+            "--date", "2026-10-01"]  # fmt: skip
+    result = CliRunner().invoke(limits, args)
+    assert result.exit_code == 0 and "限量待核" in result.output and "secondary" in result.output
+    verified = CliRunner().invoke(limits, ["check", "--item", "苯甲酸及其钠盐", "--food", "酱腌菜",
+                                           "--result", "0.5g/kg", "--date", "2026-10-01"])
+    assert verified.exit_code == 0 and "限量待核" not in verified.output
