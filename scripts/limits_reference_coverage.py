@@ -44,12 +44,32 @@ def _food(name: str) -> str:
         return name.strip()
 
 
+def _corrections() -> tuple[dict[tuple[str, str], str], dict[str, str]]:
+    """Repairs of the source that lims/foods/data/rules_2026_corrections.csv documents:
+    item names misread by OCR ((table, 序号) -> name) and chapter-21 rows that sit under the
+    next table's heading (table -> the 细类 they belong to)."""
+    names: dict[tuple[str, str], str] = {}
+    moved: dict[str, str] = {}
+    path = ROOT / "lims" / "foods" / "data" / "rules_2026_corrections.csv"
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            table = row["target"].split("|")[0]
+            if row["field"] == "name" and "#" in row["target"]:
+                names[(table, row["target"].rsplit("#", 1)[1])] = row["new"]
+            elif row["field"] == "move_rows_to":
+                moved[table] = row["new"].split("|", 1)[1]
+    return names, moved
+
+
 def reference_queries(reference: Path) -> list[CoverageQuery]:
     """The 1,916 rows.  Two tables of the source (表24-3 粽子, 表27-1 保健食品, 39 rows) have
     their columns shifted one to the right (item in the basis column): those rows are
-    read shifted back, their basis taken from lims/foods/data/rules_2026_items.csv."""
+    read shifted back, their basis taken from lims/foods/data/rules_2026_items.csv.  The
+    repairs of rules_2026_corrections.csv (an OCR-misread name, chapter 21's shifted
+    headings) are applied; 细类 names lose their footnote letters."""
     data = json.loads((reference / "gb_checklist_subcat.json").read_text(encoding="utf-8"))
     known = _rules_basis()
+    renamed, moved = _corrections()
     out = []
     for big, tables in data["categories"].items():
         for table in tables:
@@ -59,14 +79,16 @@ def reference_queries(reference: Path) -> list[CoverageQuery]:
                 if not raw or raw == "所有样品":  # shifted row
                     raw = basis
                     basis = known.get((table["table_no"], str(row.get("序号"))), "")
+                raw = renamed.get((table["table_no"], str(row.get("序号"))), raw)
                 try:
                     item = clean_name(raw)[0]
                 except ValueError:
                     item = raw
+                food = moved.get(table["table_no"], _food(table["name"]))
                 out.append(
                     CoverageQuery(
                         item=item,
-                        foods=tuple(dict.fromkeys((_food(table["name"]), big.strip()))),
+                        foods=tuple(dict.fromkeys((food, big.strip()))),
                         basis=basis,
                         where=f"{table['table_no']}#{row.get('序号')}",
                     )

@@ -50,6 +50,9 @@ def _emit(data: dict[str, Any], as_json: bool) -> None:
     comparison = COMPARISON_ZH.get(data.get("comparison", ""), data.get("comparison", ""))
     lines.append(f"规则：{comparison}，{RULE_ZH.get(data.get('rule', ''), data.get('rule', ''))}")
     lines.append(f"理由：{data['reason']}")
+    verified = data.get("verified")
+    if verified and verified != "yes":
+        lines.append(f"限量待核：限量行未与标准原文核对（verified={verified}）")
     for note in data.get("notes", []):
         lines.append(f"备注：{note}")
     click.echo("\n".join(lines))

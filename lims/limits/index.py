@@ -189,6 +189,13 @@ class LimitIndex:
         key = self.canonical_analyte(name)
         return key in self.additives or any(key in self._index[c] for c in self._positive)
 
+    def is_flavouring(self, key: str) -> bool:
+        """A food flavouring (附录B, function 食品用香料 in the register): Table A.1 does not
+        list flavourings (附录A A.5), so absence from it is not 不得使用; the foods where
+        flavourings may not be added (表B.1) are rows of their own."""
+        additive = self.additives.get(key)
+        return additive is not None and any("香料" in f for f in additive.functions)
+
     def _only_additive(self, key: str) -> bool:
         """Regulated by the positive list only: a substance that is also a contaminant
         elsewhere (亚硝酸盐 in GB 2762) is not 不得使用 merely for lack of an additive row."""
@@ -400,7 +407,12 @@ class LimitIndex:
                     continue
                 level = distance
                 found.append((code, row))
-        if not found and edition.code in self._positive and self._only_additive(analyte_key):
+        if (
+            not found
+            and edition.code in self._positive
+            and self._only_additive(analyte_key)
+            and not self.is_flavouring(analyte_key)
+        ):
             return self._absence(edition, analyte_key, food_name, food_code, excluded_by, notes)
         if not found:
             if excluded_by:

@@ -113,6 +113,10 @@ _STATIC: dict[str, tuple[str, str]] = {
     "detection_per_25mL": ("detection_25ml", "1"),
     "detection_per_250mL": ("detection_250ml", "1"),
     "thorner_degree": ("thorner_acidity", "1"),
+    "milligram / hundred_kilojoule": ("mass_per_energy", "1"),
+    "gram / hundred_kilojoule": ("mass_per_energy", "1E+3"),
+    "microgram / hundred_kilojoule": ("mass_per_energy", "0.001"),
+    "ratio_unit": ("ratio", "1"),
     "milligram / hundred_square_centimetre": ("mass_per_area", "1"),
     "milligram / decimeter ** 2": ("mass_per_area", "1"),
     "milligram / centimeter ** 2": ("mass_per_area", "1E+2"),
@@ -156,6 +160,10 @@ _ALIASES: dict[str, tuple[str, str]] = {
     "/25ml": ("/25mL", "detection_per_25mL"),
     "/250ml": ("/250mL", "detection_per_250mL"),
     "°t": ("°T", "thorner_degree"),
+    "g/100kj": ("g/100kJ", "gram / hundred_kilojoule"),
+    "mg/100kj": ("mg/100kJ", "milligram / hundred_kilojoule"),
+    "ug/100kj": ("µg/100kJ", "microgram / hundred_kilojoule"),
+    "比值": ("", "ratio_unit"),
     "mg/100cm2": ("mg/100cm²", "milligram / hundred_square_centimetre"),
     "mg/dm2": ("mg/dm²", "milligram / decimeter ** 2"),
     "mg/cm2": ("mg/cm²", "milligram / centimeter ** 2"),
@@ -183,6 +191,7 @@ _SPELLINGS: dict[str, str] = {
     "cfu/25g": "/25g",
     "ºt": "°t",
     "度t": "°t",
+    "ratio": "比值",
     "cfu/25ml": "/25ml",
     "mpn/100ml": "mpn/100ml",
     "个/g": "cfu/g",
@@ -201,6 +210,8 @@ _KIND_NAMES: dict[str, str] = {
     "detection_25ml": "检出数（每25 mL）",
     "detection_250ml": "检出数（每250 mL）",
     "thorner_acidity": "酸度（吉尔涅尔度）",
+    "mass_per_energy": "每100 kJ 含量",
+    "ratio": "比值",
     "mass_per_area": "单位面积质量",
 }
 
@@ -248,6 +259,8 @@ def _pint_kind_of(expression: str) -> str:
         ureg.parse_units("detection_per_25mL").dimensionality: "detection_25ml",
         ureg.parse_units("detection_per_250mL").dimensionality: "detection_250ml",
         ureg.parse_units("thorner_degree").dimensionality: "thorner_acidity",
+        ureg.parse_units("mg/hundred_kilojoule").dimensionality: "mass_per_energy",
+        ureg.parse_units("ratio_unit").dimensionality: "ratio",
         ureg.parse_units("mg/cm**2").dimensionality: "mass_per_area",
     }
     kind = table.get(dims)

@@ -53,5 +53,6 @@ def test_case(case: dict[str, str], index) -> None:  # noqa: ANN001
     outcome = check_result(
         index, case["analyte"], case["food"], case["result"], on,
         lod=case["lod"] or None, declared=case["declared"] or None,
+        condition=case["condition"] or None,
     )  # fmt: skip
     assert outcome.verdict == case["expected"], (case["note"], outcome.data.get("reason"))

@@ -60,6 +60,7 @@ GB 2760-2024,表A.1,苯甲酸及其钠盐,以苯甲酸计,GB2760:14.0,饮料类,
 GB 2760-2024,表A.1,山梨酸及其钾盐,以山梨酸计,GB2760:14.0,饮料类,GB2760:14.01,≤0.5,g/kg,fresh,,no,,,,t,yes
 GB 2760-2024,表A.1,柠檬酸,,GB2760:00,各类食品,GB2760:14.01,按生产需要适量使用,,fresh,,no,,,,t,yes
 GB 2760-2024,表A.1,亚硝酸钠,,GB2760:04.02.02.03,腌渍的蔬菜,,≤0.15,g/kg,fresh,,no,,,,t,yes
+GB 2760-2024,表B.1,乙基麦芽酚,,GB2760:14.01,包装饮用水,,不得使用,,fresh,,no,,,,t,yes
 """,
     "limits_gb2762.csv": HEAD + """
 GB 2762-2025,表1,亚硝酸钠,,GB2762:酱腌菜,酱腌菜,,≤20,mg/kg,fresh,,no,,,,t,yes
@@ -81,6 +82,7 @@ GB 19298-2014,表2,酸度,,GB2762:饮料,饮料,,12~18,°T,fresh,,no,,,,t,no
 苯甲酸及其钠盐,防腐剂,,t,yes
 山梨酸及其钾盐,防腐剂,,t,yes
 二氧化硫,漂白剂|防腐剂|抗氧化剂,,t,no
+乙基麦芽酚,食品用香料,,t,yes
 """,
     "groups.csv": """group,member,expressed_as,source,verified
 合成着色剂,柠檬黄,,t,yes
@@ -335,3 +337,21 @@ def test_species_fallback_carries_verified() -> None:
 
     outcome = check_result(load_shipped_library(), "总汞(以Hg计)", "草鱼", "0.1mg/kg", DAY)
     assert outcome.verdict == "pass" and outcome.data["verified"] == outcome.match.verified
+
+
+def test_check_text_output_says_limit_to_be_checked(index, monkeypatch) -> None:
+    monkeypatch.setattr(library_module, "load_shipped_library", lambda: index)
+    args = ["check", "--item", "克百威", "--food", "菠菜", "--result", "0.01mg/kg",
+            "--date", "2026-10-01"]  # fmt: skip
+    result = CliRunner().invoke(limits, args)
+    assert result.exit_code == 0 and "限量待核" in result.output and "secondary" in result.output
+    verified = CliRunner().invoke(limits, ["check", "--item", "苯甲酸及其钠盐", "--food", "酱腌菜",
+                                           "--result", "0.5g/kg", "--date", "2026-10-01"])
+    assert verified.exit_code == 0 and "限量待核" not in verified.output
+
+
+def test_flavourings_are_not_read_from_table_a1(index) -> None:
+    """附录A A.5: Table A.1 does not cover flavourings, so its silence is no 不得使用; the
+    表B.1 foods where flavourings may not be added are rows of their own."""
+    assert isinstance(index.lookup("乙基麦芽酚", "白酒", DAY), NoLimit)
+    assert check_result(index, "乙基麦芽酚", "包装饮用水", "0.01g/kg", DAY).verdict == "fail"

@@ -124,3 +124,41 @@ def test_definitions_are_data() -> None:
 
     text = resources.files("lims.limits").joinpath("units.txt").read_text(encoding="utf-8")
     assert "ppb" in text and "colony_forming_unit" in text and "percent_volume" in text
+
+
+def test_static_table_agrees_with_pint() -> None:
+    """Every unit of the alias table has its kind and factor in the static table, and pint
+    (built from units.txt) agrees with each: the static table is what judgement uses."""
+    expressions = {expression for _, expression in units._ALIASES.values()}
+    assert expressions == set(units._STATIC)
+    by_kind: dict[str, list[str]] = {}
+    for expression, (kind, _) in units._STATIC.items():
+        assert units._pint_kind_of(expression) == kind, expression
+        by_kind.setdefault(kind, []).append(expression)
+    for expressions_of_kind in by_kind.values():
+        for a in expressions_of_kind:
+            for b in expressions_of_kind:
+                assert units._factor(a, b) == units._pint_factor(a, b), (a, b)
+
+
+def test_judging_in_known_units_does_not_build_pint() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from lims.limits.checking import judge_text;"
+        "v = judge_text('287µg/kg', '≤0.5mg/kg').verdict;"
+        "print(v, 'pint' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.stdout.split() == ["pass", "False"], done.stderr
+
+
+def test_per_energy_and_ratio_units() -> None:
+    # 400 µg/100kJ = 0.4 mg/100kJ
+    assert convert(Decimal("400"), "µg/100kJ", "mg/100kJ") == Decimal("0.4")
+    assert not same_kind("mg/100kJ", "mg/kg") and not same_kind("比值", "%")
+    assert parse_unit("比值").symbol == "" and parse_unit("ratio").kind == "ratio"
+    with pytest.raises(UnitError):
+        convert(Decimal(1), "比值", "mg/kg")

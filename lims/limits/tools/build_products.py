@@ -15,7 +15,7 @@ Run by hand::
   a declared-value row (``明示值``) under the standard ``产品明示标准和质量要求``.
 
 ``rows_products.txt``: ``细类 codes (space separated; N = 大类 N) | standard | clause |
-analyte | limit | unit | notes``.  A plan is written ``n=5,c=2,m=10,M=100``.
+analyte | limit | unit | notes [| condition]``.  A plan is written ``n=5,c=2,m=10,M=100``.
 """
 
 from __future__ import annotations
@@ -80,7 +80,10 @@ def spec_rows(names: dict[str, str]) -> list[dict[str, str]]:
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
-        codes, standard, clause, analyte, limit, unit, notes = (p.strip() for p in line.split("|"))
+        parts = [p.strip() for p in line.split("|")]
+        # optional 8th field: the row's condition (适用于1~10岁人群…), shown with the limit
+        codes, standard, clause, analyte, limit, unit, notes = parts[:7]
+        condition = parts[7] if len(parts) > 7 else ""
         expressed = ""
         m = re.search(r"\((以[^)]*计)\)$", analyte)
         if m:
@@ -97,7 +100,7 @@ def spec_rows(names: dict[str, str]) -> list[dict[str, str]]:
                 "expressed_as": expressed, "category": node,
                 "category_text": names.get(node, node.split(":", 1)[1]),
                 "exclusions": "", "limit": limit, "unit": unit, "basis": "as_is",
-                "condition": "", "temporary": "no", "notes": notes,
+                "condition": condition, "temporary": "no", "notes": notes,
                 "effective_from": "", "effective_to": "",
                 "source": f"{standard} {clause}（凭对标准的了解录入；lims/limits/tools/rows_products.txt line {number}）",
                 "verified": "no",
@@ -108,18 +111,14 @@ def spec_rows(names: dict[str, str]) -> list[dict[str, str]]:
 def declared_rows(
     items: list[dict[str, str]], names: dict[str, str], covered: set[tuple[str, str]]
 ) -> list[dict[str, str]]:
-    notes = {(n["table_id"], n["ref"]): n["text"] for n in _read(RULES / "rules_2026_notes.csv")}
     out = []
     seen: set[tuple[str, str]] = set()
     for it in items:
         basis = [b.strip() for b in it["basis_standards"].split("|") if b.strip()]
-        # only where the rules themselves send the lab to the product's own standard/label:
-        # in the basis column, or by a table note ("限产品明示标准和质量要求有限量规定时检测")
-        by_note = any(
-            "产品明示标准" in notes.get((it["table_id"], ref), "")
-            for ref in filter(None, it["footnote_refs"].split("|"))
-        ) and not any(b.startswith("GB 2760") for b in basis)
-        if not (by_note or any("明示" in b or "企业标准" in b or "标签" in b for b in basis)):
+        # only where the rules' basis column sends the lab to the product's own standard or
+        # label (a table note such as 表3-7 "限产品明示标准和质量要求有限量规定时检测" is not
+        # enough: the item is then judged by the cited GB standard)
+        if not any("明示" in b or "企业标准" in b or "标签" in b for b in basis):
             continue
         key = (it["subcategory_code"], it["analyte_key"])
         if key in covered or key in seen:
@@ -166,6 +165,10 @@ STANDARDS = {
     "GB 17400-2015": ("食品安全国家标准 方便面", "2016-11-13"),
     "GB 7099-2015": ("食品安全国家标准 糕点、面包", "2016-09-22"),
     "GB/T 15037-2006": ("葡萄酒", "2008-01-01"),
+    "GB 17399-2016": ("食品安全国家标准 糖果", "2017-06-23"),
+    "GB 19299-2015": ("食品安全国家标准 果冻", "2016-11-13"),
+    "GB 10767-2021": ("食品安全国家标准 幼儿配方食品", "2023-02-22"),
+    "GB 11674-2010": ("食品安全国家标准 乳清粉和乳清蛋白粉", "2010-12-01"),
     "GB 25596-2010": ("食品安全国家标准 特殊医学用途婴儿配方食品通则", "2012-01-01"),
     "GB 7100-2015": ("食品安全国家标准 饼干", "2016-09-22"),
     "GB 2714-2015": ("食品安全国家标准 酱腌菜", "2016-11-13"),
