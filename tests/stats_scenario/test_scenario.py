@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -337,6 +338,29 @@ def test_every_figure_as_the_plan_defines_it(scenario):
     _check_varieties_and_failures(client, viewer, again)
     assert again["counties"] == api["counties"] and again["prefecture"] == api["prefecture"]
     assert _cli_targets(app)["prefecture"] == api["prefecture"]
+
+    # --- a report that failed to issue, then was retried: counted once -----------------------
+    # No lab key was configured, so every approval above failed to issue its report: no
+    # report counts toward the turnaround figure, and the other figures do not depend on it.
+    assert again["prefecture"]["turnaround_reports"] == 0
+    from lims.reports.signing import init_dev_pki, init_lab_key
+
+    keys = init_dev_pki(Path(app.instance_path) / "scenario-keys", lab_name="BZ-LAB")
+    init_lab_key(keys.ca_cert.parent, "BZ-LAB", "博州食品药品检验检测中心")
+    app.config.update(SIGNING_DIR=str(keys.lab_pkcs12.parent))
+    retry = app.test_cli_runner().invoke(
+        args=["reports", "issue", p1, "--user", bz.signer_user.username])
+    assert retry.exit_code == 0, retry.output
+    twice = app.test_cli_runner().invoke(
+        args=["reports", "issue", p1, "--user", bz.signer_user.username])
+    assert twice.exit_code != 0  # already issued: not a second report
+    after_retry = _targets(client, viewer)
+    # by hand: one report (P1's), whatever the failed attempts before it
+    assert after_retry["prefecture"]["turnaround_reports"] == 1
+    _check(after_retry, final, final_pref)
+    rebuilt = app.test_cli_runner().invoke(args=["stats", "rebuild"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert _targets(client, viewer)["prefecture"]["turnaround_reports"] == 1
 
 
 def _check_varieties_and_failures(client, viewer, report: dict) -> None:
