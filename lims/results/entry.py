@@ -48,6 +48,7 @@ from lims.results.records import (
     snapshot,
 )
 from lims.samples import services as samples
+from lims.samples.declared import declared_for
 from lims.samples.lifecycle import SampleStatus
 from lims.samples.models import SampleTest
 from lims.samples.numbering import next_value
@@ -209,7 +210,8 @@ def judge(test: SampleTest, text: str, *, lod: str | None = None,
              "decision_rule": None}
     try:
         outcome = check_result(library_index(), test.test_item.name_zh, foods, text,
-                               sample.sampled_on, lod=lod, loq=loq)
+                               sample.sampled_on, lod=lod, loq=loq,
+                               declared=declared_for(sample, test.test_item.name_zh))
     except ValueError as exc:  # ParseError, JudgementError, UnitError: not decidable
         return {**empty, "reason": f"无法判定：{exc}"}
     data = outcome.data
