@@ -12,23 +12,30 @@ from lims.orgs.models import Organization, OrgTier
 
 
 def load_demo_drugs() -> int:
-    """Load the monographs; declare every drug item at the prefecture lab (药品检验,
-    scope 药品, any 通则 method). Idempotent; returns the capabilities created."""
+    """Load the monographs; declare every drug item at the prefecture lab (药品检验, scope
+    药品) by the method its monograph names, so that routing and coverage find it fit
+    (lims.capabilities.fitness). Idempotent; returns the capabilities created."""
     services.load_shipped_monographs()
     lab = db.session.scalar(sa.select(Organization).where(
         Organization.tier == OrgTier.PREFECTURE_LAB))
     if lab is None:
         return 0
     edition = services.pharmacopoeia_edition()
-    keys = set(db.session.scalars(sa.select(TestItemRecord.analyte_key).where(
-        TestItemRecord.edition_id == edition.id)))
-    have = set(db.session.scalars(sa.select(LabCapability.analyte_key).where(
-        LabCapability.org_id == lab.id, LabCapability.analyte_key.in_(keys))))
+    items = db.session.scalars(sa.select(TestItemRecord).where(
+        TestItemRecord.edition_id == edition.id).order_by(TestItemRecord.id)).all()
+    have = set(db.session.scalars(sa.select(LabCapability.test_item_id).where(
+        LabCapability.org_id == lab.id,
+        LabCapability.test_item_id.in_([i.id for i in items]))))
     created = 0
-    for key in sorted(keys - have):
+    for item in items:
+        if item.id in have:
+            continue
+        methods = item.method_list
         db.session.add(LabCapability(
-            org=lab, analyte_key=key, food_scope_code=services.DRUG_CATEGORY_CODE,
-            method_standard="", in_cma_scope=True, notes="演示数据 / demo declaration（药品）"))
+            org=lab, test_item=item, analyte_key=item.analyte_key,
+            food_scope_code=services.DRUG_CATEGORY_CODE,
+            method_standard=methods[0] if methods else "", in_cma_scope=True,
+            notes="演示数据 / demo declaration（药品，按药品标准所载方法）"))
         created += 1
     db.session.flush()
     return created

@@ -64,7 +64,10 @@ def _receive_against_task(page, task_id: str) -> str:
                   business_name="博乐市农贸市场 21 号摊位", business_address="博乐市（e2e）",
                   sampled_on=dt.date.today().isoformat(), sampling_place="农贸市场",
                   sampler="李抽样", producer="精河县某蔬菜合作社", batch_number="E2E-01",
-                  quantity="2", quantity_unit="kg")
+                  quantity="2", quantity_unit="kg", task_source="州级月度计划任务（靶向）",
+                  sampling_form_no="BZ-E2E-0001", business_licence="JY16527010002121",
+                  sampling_base="20 kg", producer_address="精河县托里镇",
+                  condition_description="新鲜，装于洁净聚乙烯袋")
     for name, value in fields.items():
         field = page.locator(f"[name={name}]")
         if field.evaluate("e => e.tagName") == "SELECT":
