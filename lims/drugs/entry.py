@@ -20,20 +20,15 @@ from lims.drugs.monographs import MonographError, MonographItem
 from lims.extensions import db
 from lims.instruments.services import local_date
 from lims.results.errors import ResultError
-from lims.results.models import ResultChange, ResultStatus, TestResult, Verdict
+from lims.results.models import ResultStatus, TestResult, Verdict
 from lims.results.records import (
-    back_to_testing,
     check_bench,
     check_version,
-    custody_event,
-    flush_or_stale,
-    invalidate,
     own_lab,
     result_for_test,
+    settle_entry,
     snapshot,
 )
-from lims.samples import services as samples
-from lims.samples.lifecycle import SampleStatus
 from lims.samples.models import SampleTest
 from lims.users.models import User
 
@@ -193,22 +188,4 @@ def enter_drug_result(test: SampleTest, user: User, inputs: Mapping[str, object]
         result.verdict_reason = found.reason + note
         result.tested_by_id = user.id
         result.tested_on = local_date()
-        if saved:
-            dropped = invalidate(result, f"结果修改：{reason}")
-            was = result.status
-            result.status = ResultStatus.DRAFT
-            result.status_reason = reason
-            db.session.add(ResultChange(
-                result_id=result.id, user_id=user.id, kind="edit", reason=reason,
-                old_json=json.dumps(before, ensure_ascii=False, sort_keys=True),
-                new_json=json.dumps(snapshot(result), ensure_ascii=False, sort_keys=True)))
-            if dropped or was != ResultStatus.DRAFT:
-                custody_event(test.sample, user, f"“{test.test_item.name_zh}”结果修改，"
-                              f"{len(dropped)} 个签名失效，退回草稿（{reason}）")
-        flush_or_stale(result)
-        sample = test.sample
-        if sample.status in (SampleStatus.RECEIVED_AT_LAB, SampleStatus.RETEST):
-            samples.transition(sample, SampleStatus.IN_TESTING, user)
-        elif saved:
-            back_to_testing(sample, user, f"结果修改：{reason}")
-    return result
+        return settle_entry(result, test, user, before=before, reason=reason)

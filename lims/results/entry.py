@@ -45,11 +45,10 @@ from lims.results.records import (
     own_lab,
     require,
     result_for_test,
+    settle_entry,
     snapshot,
 )
-from lims.samples import services as samples
 from lims.samples.declared import declared_for
-from lims.samples.lifecycle import SampleStatus
 from lims.samples.models import SampleTest
 from lims.samples.numbering import next_value
 from lims.users.models import User
@@ -410,25 +409,7 @@ def enter_result(test: SampleTest, user: User, inputs: Mapping[str, object], *,
         result.reading_id = balance
         result.tested_by_id = user.id
         result.tested_on = local_date()
-        was = result.status
-        if saved:
-            dropped = invalidate(result, f"结果修改：{reason}")
-            result.status = ResultStatus.DRAFT
-            result.status_reason = reason
-            db.session.add(ResultChange(
-                result_id=result.id, user_id=user.id, kind="edit", reason=reason,
-                old_json=json.dumps(before, ensure_ascii=False, sort_keys=True),
-                new_json=json.dumps(snapshot(result), ensure_ascii=False, sort_keys=True)))
-            if dropped or was != ResultStatus.DRAFT:
-                custody_event(test.sample, user, f"“{test.test_item.name_zh}”结果修改，"
-                       f"{len(dropped)} 个签名失效，退回草稿（{reason}）")
-        flush_or_stale(result)
-        sample = test.sample
-        if sample.status in (SampleStatus.RECEIVED_AT_LAB, SampleStatus.RETEST):
-            samples.transition(sample, SampleStatus.IN_TESTING, user)
-        elif saved:
-            back_to_testing(sample, user, f"结果修改：{reason}")
-    return result
+        return settle_entry(result, test, user, before=before, reason=reason)
 
 
 def switch_method(test: SampleTest, user: User, method_key: str, reason: str, *,

@@ -519,6 +519,33 @@ def back_to_testing(sample: Sample, user: User, reason: str) -> None:
         samples.transition(sample, SampleStatus.IN_TESTING, user, reason=reason)
 
 
+def settle_entry(result: TestResult, test: SampleTest, user: User, *, before: dict | None,
+                 reason: str) -> TestResult:
+    """The end of every result entry (food worksheet, API, drug entry), after the new values
+    were written: a change to a saved value (``before`` holds its snapshot) drops the
+    signatures, sends the record back to draft and is kept as a ResultChange; the sample
+    moves into testing, or back to it from review. Stale versions are refused."""
+    was = result.status
+    if before is not None:
+        dropped = invalidate(result, f"结果修改：{reason}")
+        result.status = ResultStatus.DRAFT
+        result.status_reason = reason
+        db.session.add(ResultChange(
+            result_id=result.id, user_id=user.id, kind="edit", reason=reason,
+            old_json=json.dumps(before, ensure_ascii=False, sort_keys=True),
+            new_json=json.dumps(snapshot(result), ensure_ascii=False, sort_keys=True)))
+        if dropped or was != ResultStatus.DRAFT:
+            custody_event(test.sample, user, f"“{test.test_item.name_zh}”结果修改，"
+                          f"{len(dropped)} 个签名失效，退回草稿（{reason}）")
+    flush_or_stale(result)
+    sample = test.sample
+    if sample.status in (SampleStatus.RECEIVED_AT_LAB, SampleStatus.RETEST):
+        samples.transition(sample, SampleStatus.IN_TESTING, user)
+    elif before is not None:
+        back_to_testing(sample, user, f"结果修改：{reason}")
+    return result
+
+
 def flush_or_stale(result: TestResult) -> None:
     test_id = result.sample_test_id or result.sample_test.id
     try:
