@@ -26,7 +26,8 @@ from lims.core.db import utcnow
 from lims.core.localtime import local_today
 from lims.extensions import db
 from lims.limits.rows_io import ImportRefused, RowError, read_table
-from lims.orgs.models import Region, RegionLevel
+from lims.orgs.models import Region
+from lims.orgs.services import counties
 from lims.plans.models import PlanTask
 from lims.plans.services import PlanServiceError, add_targeted_task
 from lims.samples.models import Sample
@@ -147,8 +148,7 @@ def to_targeted_tasks(alert: Alert, user: User, *, today: dt.date | None = None,
     if alert.region_id is not None:
         regions = [db.session.get(Region, alert.region_id)]
     else:
-        regions = list(db.session.scalars(sa.select(Region).where(
-            Region.level == RegionLevel.COUNTY).order_by(Region.code)))
+        regions = counties()
     note = f"靶向抽检：预警 #{alert.id} {alert.title}"[:500]
     tasks = []
     try:

@@ -19,12 +19,12 @@ from lims.drugs.models import DrugMonograph, DrugSample
 from lims.drugs.monographs import MonographError
 from lims.drugs.receipt import DrugReceiptInput, register_drug_sample
 from lims.extensions import db
-from lims.orgs.models import Region, RegionLevel
+from lims.orgs.services import counties
 from lims.results import services as results
 from lims.results.models import SignatureMeaning
 from lims.samples import services as samples
 from lims.samples.models import Sample
-from lims.samples.receipt import ReceiptError, ReceiptInput
+from lims.samples.receipt import ReceiptError, receipt_input
 from lims.users.roles import Permission
 
 bp = Blueprint("drugs", __name__, url_prefix="/drugs")
@@ -99,22 +99,8 @@ def import_monograph():
     return redirect(url_for("drugs.index"))
 
 
-def _counties() -> list[Region]:
-    return list(db.session.scalars(sa.select(Region).where(Region.level == RegionLevel.COUNTY)
-                                   .order_by(Region.code)))
-
-
 def _receipt_input(form: DrugReceiptForm) -> DrugReceiptInput:
-    shared = ReceiptInput(
-        task_type=form.task_type.data, business_name=form.business_name.data,
-        business_licence=form.business_licence.data, business_address=form.business_address.data,
-        business_county=form.business_county.data, sampled_on=form.sampled_on.data,
-        sampling_place=form.sampling_place.data, sampler=form.sampler.data,
-        task_source=form.task_source.data, sampling_form_no=form.sampling_form_no.data,
-        sampling_base=form.sampling_base.data,
-        quantity=form.quantity.data, quantity_unit=form.quantity_unit.data,
-        condition_ok=form.condition_ok.data, condition_description=form.condition_description.data,
-        condition_notes=form.condition_notes.data)
+    shared = receipt_input(form.receipt_values())
     return DrugReceiptInput(
         monograph=form.monograph.data or "", generic_name=form.generic_name.data or "",
         trade_name=form.trade_name.data or "", strength=form.strength.data or "",
@@ -131,7 +117,7 @@ def new():
     form = DrugReceiptForm()
     form.monograph.choices = [("", "—")] + [(m.key, f"{m.name}（{m.dosage_form}）")
                                             for m in services.monographs()]
-    form.business_county.choices = [("", "—")] + [(r.code, r.name) for r in _counties()]
+    form.business_county.choices = [("", "—")] + [(r.code, r.name) for r in counties()]
     errors: dict[str, str] = {}
     if request.method == "POST":
         if not form.validate_on_submit():

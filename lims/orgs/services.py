@@ -49,3 +49,11 @@ def load_network() -> tuple[int, int]:
 
 def org_by_code(code: str) -> Organization | None:
     return db.session.scalar(sa.select(Organization).where(Organization.code == code))
+
+
+def counties(region_id: int | None = None) -> list[Region]:
+    """The prefecture's counties (县级行政区) in code order; with ``region_id`` only that one."""
+    query = sa.select(Region).where(Region.level == RegionLevel.COUNTY).order_by(Region.code)
+    if region_id is not None:
+        query = query.where(Region.id == region_id)
+    return list(db.session.scalars(query))

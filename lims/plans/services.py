@@ -17,7 +17,8 @@ from lims.core.localtime import local_today
 from lims.extensions import db
 from lims.foods import services as foods
 from lims.foods.models import FoodCategoryNode, TestItemRecord
-from lims.orgs.models import Organization, OrgTier, Region, RegionLevel
+from lims.orgs.models import Organization, OrgTier, Region
+from lims.orgs.services import counties
 from lims.plans import builder
 from lims.plans.models import (
     CountyVariety,
@@ -92,11 +93,6 @@ def add_variety(region: Region, name: str) -> CountyVariety:
 def set_variety_active(variety: CountyVariety, active: bool) -> None:
     variety.active = active
     db.session.flush()
-
-
-def counties() -> list[Region]:
-    return list(db.session.scalars(sa.select(Region).where(Region.level == RegionLevel.COUNTY)
-                                   .order_by(Region.code)))
 
 
 def varieties_of(region: Region, *, active_only: bool = True) -> list[CountyVariety]:

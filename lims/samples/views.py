@@ -11,7 +11,8 @@ from lims.core.localtime import local_today
 from lims.core.permissions import require
 from lims.extensions import db
 from lims.foods import services as foods
-from lims.orgs.models import Organization, Region, RegionLevel
+from lims.orgs.models import Organization
+from lims.orgs.services import counties
 from lims.samples import labels as sample_labels
 from lims.samples import services
 from lims.samples.forms import HandOverForm, ReceiptForm, TransitionForm
@@ -36,11 +37,6 @@ def _sample_or_404(number: str, *, options: tuple = ()) -> Sample:
     if sample is None:
         abort(404)
     return sample
-
-
-def _counties() -> list[Region]:
-    return list(db.session.scalars(sa.select(Region).where(Region.level == RegionLevel.COUNTY)
-                                   .order_by(Region.code)))
 
 
 def _top_categories():
@@ -71,7 +67,7 @@ def index():
     next_url = url_for("samples.index", after=page.next_cursor, **args) if page.next_cursor \
         else None
     return render_template("samples/index.html", page=page, filters=filters, next_url=next_url,
-                           labs=[o for o in labs if o.is_lab], counties=_counties(),
+                           labs=[o for o in labs if o.is_lab], counties=counties(),
                            statuses=list(SampleStatus), task_types=list(TaskType),
                            categories=_top_categories())
 
@@ -93,8 +89,7 @@ def _receipt_input(form: ReceiptForm) -> ReceiptInput:
                for key in request.form if key.startswith("remove_")}
     added_codes = [c.strip() for c in (form.add_items.data or "").replace("，", ",").split(",")
                    if c.strip()]
-    values = {name: form[name].data for name in ReceiptInput.model_fields if name in form}
-    return receipt_input({**values, "removed_items": removed,
+    return receipt_input({**form.receipt_values(), "removed_items": removed,
                           "added_items": {c: form.add_reason.data or "" for c in added_codes}})
 
 
@@ -102,7 +97,7 @@ def _receipt_input(form: ReceiptForm) -> ReceiptInput:
 @require(Permission.REGISTER_SAMPLE)
 def new():
     form = ReceiptForm()
-    form.business_county.choices = [("", "—")] + [(r.code, r.name) for r in _counties()]
+    form.business_county.choices = [("", "—")] + [(r.code, r.name) for r in counties()]
     errors: dict[str, str] = {}
     plan = []
     subcategory = foods.find_subcategory(form.subcategory.data) if form.subcategory.data else None

@@ -33,6 +33,7 @@ import sqlalchemy as sa
 
 from lims.extensions import db
 from lims.orgs.models import Region, RegionLevel
+from lims.orgs.services import counties
 from lims.stats import definitions as df
 from lims.stats.definitions import (  # noqa: F401 (re-exported: the names other modules use)
     DEFINITIONS,
@@ -55,12 +56,6 @@ def _ratio(part: int | None, whole: int | None, scale: int = 1) -> Decimal | Non
 def _f(value: Decimal | None) -> float | None:
     return df.shown(value)
 
-
-def counties(region_id: int | None = None) -> list[Region]:
-    query = sa.select(Region).where(Region.level == RegionLevel.COUNTY).order_by(Region.code)
-    if region_id is not None:
-        query = query.where(Region.id == region_id)
-    return list(db.session.scalars(query))
 
 
 def prefecture() -> Region | None:

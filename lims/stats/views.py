@@ -69,7 +69,7 @@ def index():
     task = _task()
     coverage, targets, tables = services.all_tables(period, region_id, task)
     db.session.commit()  # the rollup brought up to date on the way
-    from lims.stats.targets import counties
+    from lims.orgs.services import counties
 
     return render_template(
         "stats/index.html", period=period, region_id=region_id, args=args,
