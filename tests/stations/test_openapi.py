@@ -3,6 +3,8 @@ schemathesis' generated requests with a station operator's token."""
 
 from __future__ import annotations
 
+from tests.api_fuzz import fuzz_api
+
 API_MODULES_DOCUMENTED = ("lims.core.", "lims.instruments.", "lims.samples.", "lims.orgs.",
                           "lims.stations.")
 
@@ -37,34 +39,10 @@ def test_every_api_route_is_in_the_document(app, client):
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(app, bl_operator, token_for,
                                                                    record, client):
-    import schemathesis
-    from hypothesis import HealthCheck, given, settings
-    from schemathesis.checks import (
-        content_type_conformance,
-        not_a_server_error,
-        response_schema_conformance,
-        status_code_conformance,
-    )
-
     auth = token_for(bl_operator)
     # some stored results, so that the day view answers with rows too
     client.post("/api/v1/stations/results", json={"records": [record(), record(
         inhibition_pct="77.0", station_verdict="positive")]}, headers=auth)
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-    checks = [not_a_server_error, response_schema_conformance, status_code_conformance,
-              content_type_conformance]
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 18
-    failures = []
-    for operation in operations:
-        @given(case=operation.as_strategy())
-        @settings(max_examples=20, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
-        def run(case):
-            case.call_and_validate(headers=auth, checks=checks)
-
-        try:
-            run()
-        except Exception as exc:  # collect every operation's failure, then report them all
-            failures.append(f"{operation.method.upper()} {operation.path}: {exc}"[:3000])
+    count, failures = fuzz_api(app, auth, examples=20)
+    assert count >= 18
     assert not failures, "\n\n".join(failures)
