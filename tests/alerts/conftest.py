@@ -1,19 +1,3 @@
-import pytest
+"""The seeded world and its people: tests.risk_fixtures."""
 
-from lims.users.roles import Role
-
-
-@pytest.fixture
-def database_url(seeded_url):
-    return seeded_url
-
-
-@pytest.fixture
-def admin(make_user):
-    return make_user("risk_admin", org_code="BZ-LAB", roles=(Role.ADMIN,), display_name="预警管理")
-
-
-@pytest.fixture
-def signatory(make_user):
-    return make_user("risk_sign", org_code="BZ-LAB", roles=(Role.SIGNATORY,),
-                     display_name="赵批准")
+from tests.risk_fixtures import admin, database_url, signatory  # noqa: F401 (fixtures)
