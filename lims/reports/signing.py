@@ -178,36 +178,8 @@ def init_dev_pki(
         .sign(ca_key, hashes.SHA256())
     )
 
-    lab_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    lab_cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(f"{lab_name} Report Signing", lab_name))
-        .issuer_name(ca_name)
-        .public_key(lab_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=validity_days))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,  # nonRepudiation: the lab stands behind the report
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(lab_key.public_key()), False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    lab_key, lab_cert = _issue_signing_certificate(
+        ca_key, ca_name, f"{lab_name} Report Signing", lab_name, validity_days)
 
     paths.ca_cert.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     paths.lab_cert.write_bytes(lab_cert.public_bytes(serialization.Encoding.PEM))
@@ -230,6 +202,36 @@ def init_dev_pki(
         ),
     )
     return paths
+
+
+def _issue_signing_certificate(ca_key, ca_subject: x509.Name, common_name: str, lab_name: str,
+                               validity_days: int):
+    """A new report-signing key and its certificate issued by the CA: end entity, digital
+    signature and nonRepudiation (the lab stands behind the report)."""
+    now = dt.datetime.now(dt.UTC)
+    lab_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    lab_cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(common_name, lab_name))
+        .issuer_name(ca_subject)
+        .public_key(lab_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=validity_days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(digital_signature=True, content_commitment=True,
+                          key_encipherment=False, data_encipherment=False, key_agreement=False,
+                          key_cert_sign=False, crl_sign=False, encipher_only=False,
+                          decipher_only=False),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(lab_key.public_key()), False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    return lab_key, lab_cert
 
 
 def lab_key_dir(directory: str | os.PathLike[str], lab_code: str) -> Path:
@@ -265,29 +267,8 @@ def init_lab_key(
     ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=ca_secret)
     target.mkdir(parents=True, exist_ok=True)
     passphrase = secrets.token_urlsafe(24)
-    now = dt.datetime.now(dt.UTC)
-    lab_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    lab_cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(f"{lab_name} 检验报告签名", lab_name))
-        .issuer_name(ca_cert.subject)
-        .public_key(lab_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=validity_days))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(digital_signature=True, content_commitment=True,
-                          key_encipherment=False, data_encipherment=False, key_agreement=False,
-                          key_cert_sign=False, crl_sign=False, encipher_only=False,
-                          decipher_only=False),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(lab_key.public_key()), False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False)
-        .sign(ca_key, hashes.SHA256())
-    )
+    lab_key, lab_cert = _issue_signing_certificate(
+        ca_key, ca_cert.subject, f"{lab_name} 检验报告签名", lab_name, validity_days)
     (target / LAB_CERT_NAME).write_bytes(lab_cert.public_bytes(serialization.Encoding.PEM))
     _write_private(target / PASSPHRASE_NAME, (passphrase + "\n").encode())
     _write_private(
