@@ -14,8 +14,12 @@ Run by hand::
   or only recommended GB/T, QB/T, SB/T, LS/T standards) and that no mandatory row covers,
   a declared-value row (``明示值``) under the standard ``产品明示标准和质量要求``.
 
-``rows_products.txt``: ``细类 codes (space separated; N = 大类 N) | standard | clause |
-analyte | limit | unit | notes [| condition]``.  A plan is written ``n=5,c=2,m=10,M=100``.
+``rows_products*.txt`` (every file, in name order): ``细类 codes (space separated; N = 大类 N)
+| standard | clause | analyte | limit | unit | notes [| condition [| source]]``.  A plan is
+written ``n=5,c=2,m=10,M=100``.  A row with a ``source`` (a secondary text that states the
+value: a published copy of the table, a bulletin) is ``verified=secondary`` and cites it; a row
+without one was written from knowledge (``verified=no``).  A line
+``@standard CODE | title | in force from`` declares a standard the rows use.
 """
 
 from __future__ import annotations
@@ -74,16 +78,37 @@ def product_nodes(categories: list[dict[str, str]]) -> list[dict[str, str]]:
     return nodes
 
 
+def spec_files() -> list[Path]:
+    return sorted(HERE.glob("rows_products*.txt"))
+
+
 def spec_rows(names: dict[str, str]) -> list[dict[str, str]]:
     out = []
-    text = (HERE / "rows_products.txt").read_text(encoding="utf-8")
-    for number, line in enumerate(text.splitlines(), 1):
+    for path in spec_files():
+        out += _spec_file_rows(path, names)
+    return out
+
+
+def _spec_file_rows(path: Path, names: dict[str, str]) -> list[dict[str, str]]:
+    out = []
+    where = f"lims/limits/tools/{path.name}"
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         parts = [p.strip() for p in line.split("|")]
-        # optional 8th field: the row's condition (适用于1~10岁人群…), shown with the limit
+        if parts[0].startswith("@standard"):
+            code = parts[0].removeprefix("@standard").strip()
+            if len(parts) != 3 or not code or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", parts[2]):
+                raise SystemExit(f"{where} line {number}: @standard CODE | title | YYYY-MM-DD")
+            STANDARDS[code] = (parts[1], parts[2])
+            continue
+        if len(parts) < 7:
+            raise SystemExit(f"{where} line {number}: 至少 7 栏（细类|标准|条款|项目|限量|单位|备注）")
+        # optional 8th field: the row's condition (适用于1~10岁人群…), shown with the limit;
+        # optional 9th: the secondary text that states the value
         codes, standard, clause, analyte, limit, unit, notes = parts[:7]
         condition = parts[7] if len(parts) > 7 else ""
+        cited = parts[8] if len(parts) > 8 else ""
         expressed = ""
         m = re.search(r"\((以[^)]*计)\)$", analyte)
         if m:
@@ -94,7 +119,7 @@ def spec_rows(names: dict[str, str]) -> list[dict[str, str]]:
             # own scheme (GB 29921 is mapped on the GB 2762 tree), checked by the loader
             node = code if ":" in code else f"PRODUCT:{code}"
             if ":" not in code and node not in names:
-                raise SystemExit(f"rows_products.txt line {number}: 细类 {code} 不存在")
+                raise SystemExit(f"{where} line {number}: 细类 {code} 不存在")
             out.append({
                 "standard": standard, "clause": clause, "analyte": analyte,
                 "expressed_as": expressed, "category": node,
@@ -102,8 +127,9 @@ def spec_rows(names: dict[str, str]) -> list[dict[str, str]]:
                 "exclusions": "", "limit": limit, "unit": unit, "basis": "as_is",
                 "condition": condition, "temporary": "no", "notes": notes,
                 "effective_from": "", "effective_to": "",
-                "source": f"{standard} {clause}（凭对标准的了解录入；lims/limits/tools/rows_products.txt line {number}）",
-                "verified": "no",
+                "source": f"{standard} {clause}（{cited}；{where} line {number}）" if cited
+                else f"{standard} {clause}（凭对标准的了解录入；{where} line {number}）",
+                "verified": "secondary" if cited else "no",
             })  # fmt: skip
     return out
 
