@@ -40,6 +40,7 @@ class CategoryGraph:
                 if parent not in self.nodes:
                     raise LibraryError(f"食品分类 {node.code} 的上级 {parent} 不存在")
         self._ancestor_cache: dict[tuple[str, str], tuple[tuple[int, str], ...]] = {}
+        self._children: dict[str, list[str]] | None = None
         self._check_acyclic()
         self.placements: dict[tuple[str, str], Placement] = {}
         for placement in placements:
@@ -103,6 +104,12 @@ class CategoryGraph:
                 return code
         return None
 
+    def spans_below(self, name: str, scheme: str) -> bool:
+        """Whether ``name`` stands for every food below the node it resolves to in
+        ``scheme``: a node's own name does; a placed 细类 only if it ``covers`` them."""
+        placed = self.placements.get((_fold(name), scheme))
+        return placed is None or placed.covers
+
     def _reaches(self, code: str, scheme: str) -> bool:
         return any(self.nodes[c].scheme == scheme for _, c in self.ancestors(code, scheme))
 
@@ -131,6 +138,30 @@ class CategoryGraph:
         result = tuple(order)
         self._ancestor_cache[key] = result
         return result
+
+    def descendants(self, code: str, scheme: str) -> tuple[str, ...]:
+        """The nodes below ``code`` within ``scheme`` (shared foods crossed), nearest
+        first, without ``code`` itself."""
+        if self._children is None:
+            children: dict[str, list[str]] = defaultdict(list)
+            for node in self.nodes.values():
+                for parent in node.parents:
+                    children[parent].append(node.code)
+            self._children = children
+        seen = {code}
+        order: list[str] = []
+        frontier = [code]
+        while frontier:
+            following = []
+            for current in frontier:
+                for child in self._children.get(current, ()):
+                    if child in seen or self.nodes[child].scheme not in (scheme, "food"):
+                        continue
+                    seen.add(child)
+                    order.append(child)
+                    following.append(child)
+            frontier = following
+        return tuple(order)
 
     def name(self, code: str) -> str:
         node = self.nodes.get(code)

@@ -281,8 +281,11 @@ def _check_one(
             species = _species_fallback(index, item, names, day, standard, result, comparison)
         if species is not None:
             return species
+        # by_food: the food named is a category whose foods carry different limits
+        # (谷物加工品 -> 大米 0.2, 糙米 0.35): no verdict until the specific food is given
+        verdict_zh = "需指明具体食品" if match.code == "by_food" else "无限量"
         data = {
-            "verdict": "no_limit", "verdict_zh": "无限量", "reason": match.reason, "rule": rule,
+            "verdict": "no_limit", "verdict_zh": verdict_zh, "reason": match.reason, "rule": rule,
             "comparison": comparison or "full", "limit": None, "result": {"text": result},
             "lookup": {"date": day.isoformat(), "code": match.code},
             "candidates": [c.to_dict(index.graph) for c in match.candidates], "notes": [],

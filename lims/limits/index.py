@@ -37,7 +37,14 @@ from .records import (
     normalise_expressed_as,
 )
 
-__all__ = ["LimitMatch", "NoLimit", "LimitIndex", "POSITIVE_LIST_FAMILIES", "weakest_status"]
+__all__ = [
+    "FLAVOURINGS",
+    "LimitMatch",
+    "NoLimit",
+    "LimitIndex",
+    "POSITIVE_LIST_FAMILIES",
+    "weakest_status",
+]
 
 # Standards that are positive lists: what is not listed for a food is not permitted.
 POSITIVE_LIST_FAMILIES = ("GB 2760",)
@@ -113,11 +120,22 @@ class LimitMatch:
 @dataclass(frozen=True)
 class NoLimit:
     """No limit applies; ``reason`` (Chinese) says why.  ``code`` is one of unknown_analyte,
-    unknown_food, no_edition, no_row, excluded, ambiguous."""
+    unknown_food, no_edition, no_row, excluded, ambiguous, by_food.  ``candidates`` are the
+    rows to choose from: for ``ambiguous`` the rows that differ in basis or condition, for
+    ``by_food`` the rows of the foods under a category that itself has none (the 细类
+    "谷物加工品" has no 无机砷 limit; 大米(粉) within it has one): the verdict needs the
+    specific food."""
 
     reason: str
     code: str
     candidates: tuple[LimitMatch, ...] = field(default=())
+
+
+# The analyte of GB 2760 Table B.1 rows (foods to which no flavouring may be added); read
+# for every additive whose function is 食品用香料.
+FLAVOURINGS = "食品用香料"
+# At most this many rows of the foods under a category are offered as candidates.
+_MAX_BELOW = 40
 
 
 # --- index ---------------------------------------------------------------------------
@@ -342,6 +360,10 @@ class LimitIndex:
         if present:
             matches = present  # a limit elsewhere beats "not listed" in a positive list
         if not matches:
+            below = [m for miss in misses if miss.code == "by_food" for m in miss.candidates]
+            if below:
+                reasons = "；".join(miss.reason for miss in misses if miss.code == "by_food")
+                return NoLimit(reasons, "by_food", tuple(below))
             codes = {miss.code for miss in misses}
             if codes == {"unknown_food"}:
                 code = "unknown_food"
@@ -387,6 +409,10 @@ class LimitIndex:
             return NoLimit(f"食品“{names}”不在 {edition.code} 的食品分类中", "unknown_food")
         notes = [f"“{n}”不在 {edition.code} 的食品分类中，改用“{food_name}”" for n in unknown]
         by_category = self._index[edition.code].get(analyte_key, {})
+        if edition.code in self._positive and self.is_flavouring(analyte_key):
+            # 附录B: a flavouring may be used except in the foods of Table B.1
+            b1 = self._index[edition.code].get(FLAVOURINGS, {})
+            by_category = {c: [*by_category.get(c, ()), *b1.get(c, ())] for c in {*by_category, *b1}}
         chain = graph.ancestors(food_code, edition.scheme)
         lineage = {code for _, code in chain}
         excluded_by: list[LimitRow] = []
@@ -415,6 +441,19 @@ class LimitIndex:
         ):
             return self._absence(edition, analyte_key, food_name, food_code, excluded_by, notes)
         if not found:
+            below = self._rows_below(edition, by_category, food_name, food_code, on, basis, condition)
+            if below:
+                listed = "；".join(
+                    f"{m.row.category_text}{'（' + m.row.condition + '）' if m.row.condition else ''}"
+                    f" {m.row.limit_text}"
+                    for m in below[:8]
+                ) + ("等" if len(below) > 8 else "")
+                return NoLimit(
+                    f"{edition.code} 对“{food_name}”这一类食品本身未规定“{analyte_key}”限量，"
+                    f"按其中的具体食品规定：{listed}；判定时请指明具体食品",
+                    "by_food",
+                    tuple(below),
+                )
             if excluded_by:
                 rows = "；".join(
                     f"{r.clause}“{r.category_text}”（{'、'.join(graph.name(e) for e in r.exclusions)}除外）"
@@ -458,6 +497,51 @@ class LimitIndex:
             row=row, standard=edition, food=food_name, food_code=food_code, matched_code=code,
             distance=level or 0, notes=tuple(notes),
         )  # fmt: skip
+
+    def _rows_below(
+        self,
+        edition: Standard,
+        by_category: dict[str, list[LimitRow]],
+        food_name: str,
+        food_code: str,
+        on: dt.date,
+        basis: str | None,
+        condition: str | None,
+    ) -> list[LimitMatch]:
+        """The limits of the foods under ``food_code``, a category with no row of its own
+        that ``food_name`` spans: for each food below it, the row a lookup of that food
+        would find (nearest first); distinct rows, at most _MAX_BELOW."""
+        graph = self.graph
+        if not by_category or not graph.spans_below(food_name, edition.scheme):
+            return []
+        out: list[LimitMatch] = []
+        seen: set[int] = set()
+        for code in graph.descendants(food_code, edition.scheme):
+            chain = graph.ancestors(code, edition.scheme)
+            lineage = {c for _, c in chain}
+            level: int | None = None
+            for distance, node in chain:
+                if level is not None and distance > level:
+                    break
+                for row in by_category.get(node, ()):
+                    if not row.in_force(on) or any(ex in lineage for ex in row.exclusions):
+                        continue
+                    if (basis is not None and row.basis != basis) or (
+                        condition is not None and row.condition != condition
+                    ):
+                        continue
+                    level = distance
+                    if id(row) in seen:
+                        continue
+                    seen.add(id(row))
+                    out.append(LimitMatch(
+                        row=row, standard=edition, food=graph.name(code), food_code=code,
+                        matched_code=node, distance=distance,
+                        notes=(f"“{food_name}”本身无此限量；此为其中“{row.category_text}”的限量",),
+                    ))  # fmt: skip
+                    if len(out) >= _MAX_BELOW:
+                        return out
+        return out
 
     def _absence(
         self,

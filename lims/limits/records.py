@@ -210,7 +210,11 @@ class Analyte:
 
 @dataclass(frozen=True)
 class Placement:
-    """A food name (a 细类 of the sampling rules) placed on a node of one scheme."""
+    """A food name (a 细类 of the sampling rules) placed on a node of one scheme.
+
+    ``covers``: the 细类 spans the foods below the node (净菜 on 蔬菜, 谷物加工品 on 谷物碾磨加工品),
+    so where the node has no row of its own the rows of the foods below it are offered; a 细类
+    that is one food placed on its group (西番莲 on 热带和亚热带类水果) does not cover them."""
 
     subcategory_code: str
     name: str
@@ -219,6 +223,7 @@ class Placement:
     why: str
     source: str
     verified: str
+    covers: bool = False
 
 
 @dataclass(frozen=True)

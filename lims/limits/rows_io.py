@@ -430,6 +430,7 @@ def load_placements(path: Path | str | None) -> list[Placement]:
             subcategory_code=r["subcategory_code"], name=r["subcategory_name"],
             scheme=r["scheme"], node=r["node"], why=r.get("why", ""),
             source=r.get("source", ""), verified=r.get("verified") or "no",
+            covers=(r.get("covers") or "").strip() == "yes",
         )  # fmt: skip
         for r in _side_file(path, columns)
     ]

@@ -289,6 +289,20 @@ def build(ref: Path) -> None:
             "source": "GB 2760-2024 表A.1 硫酸铝钾,硫酸铝铵 备注 (GB_2760-2024.txt pdf page 80)",
             "verified": "yes",
         })  # fmt: skip
+    for code, text, line in B1_ROWS:
+        final.append({
+            "standard": STANDARD, "clause": "附录B 表B.1", "analyte": FLAVOURINGS,
+            "expressed_as": "", "category": f"GB2760:{code}", "category_text": text,
+            "exclusions": "", "limit": "不得使用", "unit": "", "basis": "as_is", "condition": "",
+            "temporary": "no",
+            "notes": "表B.1 不得添加食品用香料、香精的食品" + (
+                "；注a：较大婴儿和幼儿配方食品可使用香兰素、乙基香兰素(各5 mg/100 mL)和香荚兰豆浸膏，"
+                "婴幼儿谷类辅助食品可使用香兰素(7 mg/100g)，0~6月龄婴儿配方食品不得添加任何食用香料"
+                if code.startswith("13.") else ""),
+            "effective_from": "", "effective_to": "",
+            "source": f"GB 2760-2024 附录B 表B.1 (GB_2760-2024.txt line {line})",
+            "verified": "yes",
+        })  # fmt: skip
     for function in ("防腐剂", "相同色泽着色剂", "抗氧化剂") if EMIT_A4_ROWS else ():
         final.append({
             "standard": STANDARD, "clause": "附录A A.4",
@@ -331,7 +345,8 @@ def build(ref: Path) -> None:
                 analyte, "|".join(sorted(functions[analyte])), COLOURS.get(analyte, ""),
                 "yes" if analyte in numeric else "no",
                 EXTRA_SOURCES.get(analyte, "GB 2760-2024 表A.1 功能"),
-                "no" if analyte in EXTRA_SOURCES else "secondary",
+                "yes" if analyte in EXTRA_CHECKED else "no" if analyte in EXTRA_SOURCES
+                else "secondary",
             ])  # fmt: skip
     print(
         f"limits_gb2760.csv: {len(final)} rows "
@@ -351,7 +366,37 @@ EXTRA_ADDITIVES = [
         "GB_2760-2024.txt 全文检索无“偶氮甲酰胺”：2024 版不再允许使用",
     ),
 ]
+# Flavourings the rules test (their own items): Table A.1 does not list flavourings (A.5);
+# 附录B allows them except in the foods of Table B.1.
+EXTRA_ADDITIVES += [
+    (
+        "乙基麦芽酚",
+        "食品用香料",
+        "GB 2760-2024 表B.3 允许使用的食品用合成香料 序号1161 S1162 乙基麦芽酚 "
+        "(GB_2760-2024.txt line 33877)",
+    ),
+]
 EXTRA_SOURCES = {a: s for a, _f, s in EXTRA_ADDITIVES}
+EXTRA_CHECKED = {"乙基麦芽酚"}  # found in the text at the cited line
+# The analyte of Table B.1 rows: every food flavouring (lookup reads these rows for any
+# additive whose function is 食品用香料).
+FLAVOURINGS = "食品用香料"
+# Table B.1 不得添加食品用香料、香精的食品名单 (E.1 code, name, GB_2760-2024.txt line)
+B1_ROWS = [
+    ("01.01.01", "巴氏杀菌乳", 19326), ("01.01.02", "灭菌乳和高温杀菌乳", 19330),
+    ("01.02.01", "发酵乳", 19334), ("01.05.01", "稀奶油", 19338),
+    ("02.01.01", "植物油脂", 19342), ("02.01.02", "动物油脂(包括猪油、牛油、鱼油和其他动物脂肪等)", 19346),
+    ("02.01.03", "无水黄油、无水乳脂", 19350), ("04.01.01", "新鲜水果", 19354),
+    ("04.02.01", "新鲜蔬菜", 19358), ("04.02.02.01", "冷冻蔬菜", 19363),
+    ("04.03.01", "新鲜食用菌和藻类", 19367), ("04.03.02.01", "冷冻食用菌和藻类", 19372),
+    ("06.01", "原粮", 19375), ("06.02.01", "大米", 19379), ("06.03.01", "小麦粉", 19383),
+    ("06.04.01", "杂粮粉", 19387), ("06.05.01", "食用淀粉", 19391), ("08.01", "生、鲜肉", 19394),
+    ("09.01", "鲜水产", 19397), ("10.01", "鲜蛋", 19400), ("11.01", "食糖", 19403),
+    ("11.03.01", "蜂蜜", 19407), ("12.01", "盐及代盐制品", 19410),
+    ("13.01", "婴幼儿配方食品", 19413), ("13.02", "婴幼儿辅助食品", 19416),
+    ("14.01.01", "饮用天然矿泉水", 19420), ("14.01.02", "饮用纯净水", 19424),
+    ("14.01.03", "其他类饮用水", 19428), ("16.02.01", "茶叶、咖啡", 19432),
+]  # fmt: skip
 # E.1 rows the secondary parse lost, read from the text (pdf page)
 EXTRA_E1 = {
     "12.02": ("鲜味剂和助鲜剂", 252),
