@@ -104,11 +104,12 @@ class CategoryGraph:
                 return code
         return None
 
-    def spans_below(self, name: str, scheme: str) -> bool:
+    def spans_below(self, name: str, scheme: str, *, by_name: bool = True) -> bool:
         """Whether ``name`` stands for every food below the node it resolves to in
-        ``scheme``: a node's own name does; a placed 细类 only if it ``covers`` them."""
+        ``scheme``: a placed 细类 only if it ``covers`` them; a node's own name does unless
+        ``by_name`` is False."""
         placed = self.placements.get((_fold(name), scheme))
-        return placed is None or placed.covers
+        return placed.covers if placed is not None else by_name
 
     def _reaches(self, code: str, scheme: str) -> bool:
         return any(self.nodes[c].scheme == scheme for _, c in self.ancestors(code, scheme))

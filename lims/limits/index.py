@@ -182,6 +182,7 @@ class LimitIndex:
         for code in self.standards:
             self._index[code] = self._build_edition(code)
         self._cache: dict[tuple[Any, ...], LimitMatch | NoLimit] = {}
+        self._additive_groups: dict[tuple[str, str], set[str]] = {}
         self._positive = {
             code for code, s in self.standards.items() if s.family in POSITIVE_LIST_FAMILIES
         }
@@ -220,6 +221,27 @@ class LimitIndex:
         return not any(
             key in self._index[c] for c in self.standards if c not in self._positive
         )
+
+    def _in_additive_groups(self, edition: Standard, key: str, food_code: str) -> bool:
+        """Whether ``food_code`` lies in a top-level food group (Table E.1 08.0 肉及肉制品…)
+        where ``edition`` permits ``key`` as an additive.  A substance that is also a
+        contaminant (亚硝酸盐) is 不得使用 when not listed only inside those groups: nitrite
+        found in 调理肉制品 was added (the curing salt is permitted for 腌腊肉制品 and
+        熟肉制品 but not for it), nitrite in a fresh vegetable is not an additive."""
+        cache_key = (edition.code, key)
+        groups = self._additive_groups.get(cache_key)
+        if groups is None:
+            graph = self.graph
+            groups = set()
+            for code in self._index[edition.code].get(key, {}):
+                chain = [c for _, c in graph.ancestors(code, edition.scheme)]
+                roots = [c for c in chain if not graph.nodes[c].parents]
+                for c in chain:
+                    if any(parent in roots for parent in graph.nodes[c].parents):
+                        groups.add(c)
+            self._additive_groups[cache_key] = groups
+        lineage = {c for _, c in self.graph.ancestors(food_code, edition.scheme)}
+        return bool(groups & lineage)
 
     def residue_definition(self, name: str, family: str = "") -> tuple[ResidueComponent, ...]:
         """Components of a residue definition that is a sum (empty if it is not)."""
@@ -433,13 +455,6 @@ class LimitIndex:
                     continue
                 level = distance
                 found.append((code, row))
-        if (
-            not found
-            and edition.code in self._positive
-            and self._only_additive(analyte_key)
-            and not self.is_flavouring(analyte_key)
-        ):
-            return self._absence(edition, analyte_key, food_name, food_code, excluded_by, notes)
         if not found:
             below = self._rows_below(edition, by_category, food_name, food_code, on, basis, condition)
             if below:
@@ -454,6 +469,17 @@ class LimitIndex:
                     "by_food",
                     tuple(below),
                 )
+        if (
+            not found
+            and edition.code in self._positive
+            and (
+                self._only_additive(analyte_key)
+                or self._in_additive_groups(edition, analyte_key, food_code)
+            )
+            and not self.is_flavouring(analyte_key)
+        ):
+            return self._absence(edition, analyte_key, food_name, food_code, excluded_by, notes)
+        if not found:
             if excluded_by:
                 rows = "；".join(
                     f"{r.clause}“{r.category_text}”（{'、'.join(graph.name(e) for e in r.exclusions)}除外）"
@@ -512,7 +538,10 @@ class LimitIndex:
         that ``food_name`` spans: for each food below it, the row a lookup of that food
         would find (nearest first); distinct rows, at most _MAX_BELOW."""
         graph = self.graph
-        if not by_category or not graph.spans_below(food_name, edition.scheme):
+        # in a positive list a category named as such (糕点) is judged by its own rows: an
+        # additive permitted only for a subcategory (糕点上彩装) is 不得使用 in the rest
+        positive = edition.code in self._positive
+        if not by_category or not graph.spans_below(food_name, edition.scheme, by_name=not positive):
             return []
         out: list[LimitMatch] = []
         seen: set[int] = set()

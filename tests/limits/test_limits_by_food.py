@@ -74,3 +74,29 @@ def test_flavouring_elsewhere_is_not_read_as_forbidden(index):
     # outside Table B.1 a flavouring may be used (附录B B.1): absence from Table A.1 is not 不得使用
     found = lookup_item(index, "乙基麦芽酚", "糕点", DAY)
     assert not any(e["text"] == "不得使用" for e in found.to_json()["limits"])
+
+
+def test_nitrite_in_a_meat_product_it_is_not_permitted_for_is_not_permitted(index):
+    # GB 2760-2024 表A.1 亚硝酸钠/亚硝酸钾: 08.02.02 腌腊肉制品类, 08.03.01~08.03.06, 08.03.08
+    # (残留量 ≤30/≤70/≤50 mg/kg); 08.02.01 调理肉制品 is not listed: nitrite found there was added
+    found = lookup_item(index, "亚硝酸盐(以亚硝酸钠计)", "调理肉制品(非速冻)|肉制品", DAY)
+    assert found.found
+    assert found.to_json()["limits"][0]["text"] == "不得使用"
+    assert check_result(index, "亚硝酸盐(以亚硝酸钠计)", "调理肉制品(非速冻)", "3.2mg/kg", DAY).verdict == "fail"
+    # 腌腊肉制品: 残留量 ≤30 mg/kg, 25 conforms and 31 does not
+    assert check_result(index, "亚硝酸盐(以亚硝酸钠计)", "腌腊肉制品", "25mg/kg", DAY).verdict == "pass"
+    assert check_result(index, "亚硝酸盐(以亚硝酸钠计)", "腌腊肉制品", "31mg/kg", DAY).verdict == "fail"
+
+
+def test_nitrite_in_a_fresh_vegetable_is_not_read_as_an_additive(index):
+    # outside the food groups where GB 2760 permits nitrite (08.0 肉及肉制品) it is a contaminant
+    # (GB 2762 sets 亚硝酸盐 for 腌渍蔬菜, not for fresh spinach): no 不得使用
+    found = lookup_item(index, "亚硝酸盐(以亚硝酸钠计)", "菠菜", DAY)
+    assert not any(e["text"] == "不得使用" for e in found.to_json()["limits"])
+
+
+def test_a_positive_list_category_named_as_such_keeps_its_own_rows(index):
+    # 糕点 named as 糕点: an additive that Table A.1 does not list for 07.02 is 不得使用, not
+    # "depends on the food" (脱氢乙酸 was removed from 糕点 in the 2024 edition)
+    found = lookup_item(index, "脱氢乙酸及其钠盐(以脱氢乙酸计)", "糕点", DAY)
+    assert found.to_json()["limits"][0]["text"] == "不得使用"
