@@ -179,6 +179,29 @@ class ItemLookup:
         }
 
 
+def _species_screen(
+    index: LimitIndex, total: str, names: list[str], day: dt.date, standard: str | None
+) -> NoLimit | None:
+    """A total (总砷, 总汞) with no limit of its own in a food whose species (无机砷, 甲基汞)
+    has one: GB 2762 表3/表4 注a — a total at or below the species limit conforms without
+    speciation, above it the species must be measured.  The species' row is offered."""
+    try:
+        species_names = index.species_of(total)
+    except ValueError:
+        return None
+    for species in species_names:
+        found = index.lookup(species, names, day, standard=standard)
+        if isinstance(found, LimitMatch) and found.spec.kind == "max":
+            return NoLimit(
+                f"{found.standard.code} 对“{found.food}”未规定{index.canonical_analyte(total)}限量，"
+                f"规定了{species}限量 {found.spec.display()}：总量不超过该值可判定符合，"
+                f"超过时需测定{species}再判定（{found.row.clause} 注a）",
+                "species",
+                (found,),
+            )
+    return None
+
+
 def lookup_item(
     index: LimitIndex,
     item: str,
@@ -208,5 +231,7 @@ def lookup_item(
             )
         except ValueError as exc:
             answer = NoLimit(str(exc), "unknown_analyte")
+        if isinstance(answer, NoLimit) and not answer.candidates:
+            answer = _species_screen(index, member, names, day, standard) or answer
         answers.append((member, answer))
     return ItemLookup(item, tuple(names), day, group, tuple(answers))
