@@ -112,10 +112,14 @@ _STATIC: dict[str, tuple[str, str]] = {
     "detection_per_25g": ("detection_25g", "1"),
     "detection_per_25mL": ("detection_25ml", "1"),
     "detection_per_250mL": ("detection_250ml", "1"),
+    "detection_per_100g": ("detection_100g", "1"),
     "thorner_degree": ("thorner_acidity", "1"),
     "milligram / hundred_kilojoule": ("mass_per_energy", "1"),
     "gram / hundred_kilojoule": ("mass_per_energy", "1E+3"),
     "microgram / hundred_kilojoule": ("mass_per_energy", "0.001"),
+    "milligram / daily_portion": ("mass_per_day", "1"),
+    "gram / daily_portion": ("mass_per_day", "1E+3"),
+    "microgram / daily_portion": ("mass_per_day", "0.001"),
     "ratio_unit": ("ratio", "1"),
     "milligram / hundred_square_centimetre": ("mass_per_area", "1"),
     "milligram / decimeter ** 2": ("mass_per_area", "1"),
@@ -159,10 +163,14 @@ _ALIASES: dict[str, tuple[str, str]] = {
     "/25g": ("/25g", "detection_per_25g"),
     "/25ml": ("/25mL", "detection_per_25mL"),
     "/250ml": ("/250mL", "detection_per_250mL"),
+    "/100g": ("/100g", "detection_per_100g"),
     "°t": ("°T", "thorner_degree"),
     "g/100kj": ("g/100kJ", "gram / hundred_kilojoule"),
     "mg/100kj": ("mg/100kJ", "milligram / hundred_kilojoule"),
     "ug/100kj": ("µg/100kJ", "microgram / hundred_kilojoule"),
+    "mg/日": ("mg/日", "milligram / daily_portion"),
+    "g/日": ("g/日", "gram / daily_portion"),
+    "ug/日": ("µg/日", "microgram / daily_portion"),
     "比值": ("", "ratio_unit"),
     "mg/100cm2": ("mg/100cm²", "milligram / hundred_square_centimetre"),
     "mg/dm2": ("mg/dm²", "milligram / decimeter ** 2"),
@@ -196,6 +204,24 @@ _SPELLINGS: dict[str, str] = {
     "mpn/100ml": "mpn/100ml",
     "个/g": "cfu/g",
     "个/ml": "cfu/ml",
+    "mg/每日": "mg/日",
+    "mg/天": "mg/日",
+    "mg/d": "mg/日",
+    "mg/day": "mg/日",
+    "mg/日份": "mg/日",
+    "mg/每日份": "mg/日",
+    "g/每日": "g/日",
+    "g/天": "g/日",
+    "g/d": "g/日",
+    "g/day": "g/日",
+    "g/日份": "g/日",
+    "g/每日份": "g/日",
+    "ug/每日": "ug/日",
+    "ug/天": "ug/日",
+    "ug/d": "ug/日",
+    "ug/day": "ug/日",
+    "ug/日份": "ug/日",
+    "ug/每日份": "ug/日",
 }
 
 _KIND_NAMES: dict[str, str] = {
@@ -209,8 +235,10 @@ _KIND_NAMES: dict[str, str] = {
     "detection_25g": "检出数（每25 g）",
     "detection_25ml": "检出数（每25 mL）",
     "detection_250ml": "检出数（每250 mL）",
+    "detection_100g": "检出数（每100 g）",
     "thorner_acidity": "酸度（吉尔涅尔度）",
     "mass_per_energy": "每100 kJ 含量",
+    "mass_per_day": "每日份含量",
     "ratio": "比值",
     "mass_per_area": "单位面积质量",
 }
@@ -258,6 +286,8 @@ def _pint_kind_of(expression: str) -> str:
         ureg.parse_units("detection_per_25g").dimensionality: "detection_25g",
         ureg.parse_units("detection_per_25mL").dimensionality: "detection_25ml",
         ureg.parse_units("detection_per_250mL").dimensionality: "detection_250ml",
+        ureg.parse_units("detection_per_100g").dimensionality: "detection_100g",
+        ureg.parse_units("mg/daily_portion").dimensionality: "mass_per_day",
         ureg.parse_units("thorner_degree").dimensionality: "thorner_acidity",
         ureg.parse_units("mg/hundred_kilojoule").dimensionality: "mass_per_energy",
         ureg.parse_units("ratio_unit").dimensionality: "ratio",
@@ -339,17 +369,24 @@ def same_kind(a: Unit | str, b: Unit | str) -> bool:
     return _as_unit(a).kind == _as_unit(b).kind
 
 
+def _incompatible_hint(a: str, b: str) -> str:
+    kinds = {a, b}
+    if kinds == {"mass_fraction", "mass_concentration"}:
+        return "，质量浓度与质量分数之间换算需提供密度"
+    if "mass_per_energy" in kinds:
+        return "；每100 kJ 含量须按产品能量（kJ/100g）由每100 g 含量换算后录入，本库不代为换算"
+    if "mass_per_day" in kinds:
+        return "；每日份含量须按产品标示的每日份推荐量由每100 g 含量换算后录入，本库不代为换算"
+    return ""
+
+
 def conversion_factor(from_unit: Unit | str, to_unit: Unit | str) -> Decimal:
     """The exact factor k with ``value_in_to = value_in_from * k`` (cached per pair)."""
     src, dst = _as_unit(from_unit), _as_unit(to_unit)
     if src.kind != dst.kind:
         raise UnitError(
             f"单位不兼容：{src.symbol}（{src.kind_zh}）不能换算为 {dst.symbol}（{dst.kind_zh}）"
-            + (
-                "，质量浓度与质量分数之间换算需提供密度"
-                if {src.kind, dst.kind} == {"mass_fraction", "mass_concentration"}
-                else ""
-            )
+            + _incompatible_hint(src.kind, dst.kind)
         )
     return _factor(src.expression, dst.expression)
 
