@@ -17,6 +17,7 @@ import argparse
 import csv
 import datetime as dt
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -44,12 +45,13 @@ def _food(name: str) -> str:
         return name.strip()
 
 
-def _corrections() -> tuple[dict[tuple[str, str], str], dict[str, str]]:
+def _corrections() -> tuple[dict[tuple[str, str], str], dict[str, str], dict[tuple[str, str], str]]:
     """Repairs of the source that lims/foods/data/rules_2026_corrections.csv documents:
     item names misread by OCR ((table, 序号) -> name) and chapter-21 rows that sit under the
     next table's heading (table -> the 细类 they belong to)."""
     names: dict[tuple[str, str], str] = {}
     moved: dict[str, str] = {}
+    rows_moved: dict[tuple[str, str], str] = {}  # (table, 序号) -> the 细类 the row belongs to
     path = ROOT / "lims" / "foods" / "data" / "rules_2026_corrections.csv"
     with path.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
@@ -58,22 +60,44 @@ def _corrections() -> tuple[dict[tuple[str, str], str], dict[str, str]]:
                 names[(table, row["target"].rsplit("#", 1)[1])] = row["new"]
             elif row["field"] == "move_rows_to":
                 moved[table] = row["new"].split("|", 1)[1]
-    return names, moved
+            elif row["field"] == "move_row_to":
+                rows_moved[(table, row["target"].rsplit("#", 1)[1])] = row["new"].split("|", 1)[1]
+    return names, moved, rows_moved
+
+
+def _shipped_placement() -> dict[tuple[str, int, int], str]:
+    """(大类, table index, item index) of each source row -> the 细类 lims ships it under
+    (rules_2026_items.csv, after the repairs D9 page-break continuations and D12 moved
+    headings of lims/foods/derive/build_rules_2026.py)."""
+    names = {}
+    with (ROOT / "lims" / "foods" / "data" / "rules_2026_categories.csv").open(encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            names[r["code"]] = r["name_zh"]
+    out = {}
+    where = re.compile(r"\$\.categories\['([^']+)'\]\[(\d+)\]\.items\[(\d+)\]")
+    with (ROOT / "lims" / "foods" / "data" / "rules_2026_items.csv").open(encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            for big, table, item in where.findall(r["source"]):
+                out[(big, int(table), int(item))] = names[r["subcategory_code"]]
+    return out
 
 
 def reference_queries(reference: Path) -> list[CoverageQuery]:
     """The 1,916 rows.  Two tables of the source (表24-3 粽子, 表27-1 保健食品, 39 rows) have
     their columns shifted one to the right (item in the basis column): those rows are
     read shifted back, their basis taken from lims/foods/data/rules_2026_items.csv.  The
-    repairs of rules_2026_corrections.csv (an OCR-misread name, chapter 21's shifted
-    headings) are applied; 细类 names lose their footnote letters."""
+    repairs of rules_2026_corrections.csv (an OCR-misread name, the shifted headings of
+    chapters 5 and 21) are applied, and each row is looked up under the 细类 lims ships it
+    in (rules_2026_items.csv: rows a page break attributed to the next heading are moved
+    back, D9); 细类 names lose their footnote letters."""
     data = json.loads((reference / "gb_checklist_subcat.json").read_text(encoding="utf-8"))
     known = _rules_basis()
-    renamed, moved = _corrections()
+    renamed, moved, rows_moved = _corrections()
+    shipped = _shipped_placement()
     out = []
     for big, tables in data["categories"].items():
-        for table in tables:
-            for row in table["items"]:
+        for t_index, table in enumerate(tables):
+            for i_index, row in enumerate(table["items"]):
                 raw = (row.get("检验项目") or "").strip()
                 basis = (row.get("依据法律法规或标准") or "").strip()
                 if not raw or raw == "所有样品":  # shifted row
@@ -85,6 +109,8 @@ def reference_queries(reference: Path) -> list[CoverageQuery]:
                 except ValueError:
                     item = raw
                 food = moved.get(table["table_no"], _food(table["name"]))
+                food = _food(rows_moved.get((table["table_no"], str(row.get("序号"))), food))
+                food = _food(shipped.get((big, t_index, i_index), food))
                 out.append(
                     CoverageQuery(
                         item=item,

@@ -296,6 +296,20 @@ def main(ref_dir: str) -> None:
         dest.rows.extend(snapshot[t.key])
         stats["D12 rows moved (corrections)"] += len(snapshot[t.key])
 
+    # D12: single rows under the wrong heading (a page break shifted the headings of a
+    # chapter), moved by 序号 as rules_2026_corrections.csv lists them.
+    for t in tables:
+        staying = []
+        for r in t.rows:
+            moved = list(correct(f"{r.table_key}#{r.seq}", "move_row_to"))
+            if not moved:
+                staying.append(r)
+                continue
+            by_key[moved[0]["new"]].rows.append(r)
+            r.fixes.append(f"D12 moved from {t.table_no} {t.name}: {moved[0]['reason']}")
+            stats["D12 single rows moved (corrections)"] += 1
+        t.rows = staying
+
     # Rows: D8 shifts, D12 row corrections, D3-D5 names.
     for t in tables:
         kept = []
