@@ -37,6 +37,7 @@ from .parsing import (
     parse_number,
     parse_result,
     parse_results,
+    qualitative_negation,
     qualitative_state,
 )
 from .records import expressed_as_factor, normalise_expressed_as
@@ -130,7 +131,7 @@ def judge_qualitative(
     text = result.text if isinstance(result, ResultValue) else str(result)
     state = qualitative_state(text, spec.text)
     if state is None:
-        raise ParseError(f"结果“{text}”应写作“{spec.text}”或“非{spec.text}”")
+        raise ParseError(f"结果“{text}”应写作“{spec.text}”或“{qualitative_negation(spec.text)}”")
     word = "符合" if state else "不符合"
     reason = f"检测结果：{text}，{word}“{spec.text}”的要求，判定{word}。"
     return Judgement(

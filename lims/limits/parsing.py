@@ -31,6 +31,7 @@ __all__ = [
     "normalise_text",
     "declared_limit_text",
     "qualitative_state",
+    "qualitative_negation",
     "QUALITATIVE_LIMITS",
     "GMP_TEXT",
 ]
@@ -45,7 +46,9 @@ LIMIT_KINDS = (
     "qualitative",
 )  # fmt: skip
 # Limits that are a state, not a number: the result is the state or its negation.
-QUALITATIVE_LIMITS = ("商业无菌",)
+# 阴性 (脲酶活性定性, GB 22570 and the infant-food standards): its negation is 阳性.
+QUALITATIVE_LIMITS = ("商业无菌", "阴性")
+_QUALITATIVE_OPPOSITES = {"阴性": ("阳性",)}
 GMP_TEXT = "按生产需要适量使用"
 DECLARED_TEXT = "明示值"
 
@@ -381,6 +384,12 @@ def declared_limit_text(spec: LimitSpec, declared: str) -> str:
     return f"{format_decimal(max(low, Decimal(0)))}~{format_decimal(high)}{shown}"
 
 
+def qualitative_negation(word: str) -> str:
+    """The result that contradicts a qualitative limit: 阳性 for 阴性, else 非商业无菌."""
+    opposites = _QUALITATIVE_OPPOSITES.get(word)
+    return opposites[0] if opposites else f"非{word}"
+
+
 def qualitative_state(text: str, expected: str | None = None) -> bool | None:
     """For a qualitative result: True if it states ``expected`` (商业无菌), False if it
     states the negation (非商业无菌, 不符合商业无菌要求), None if it is not such a text.
@@ -390,6 +399,8 @@ def qualitative_state(text: str, expected: str | None = None) -> bool | None:
         if token in (word, f"符合{word}", f"符合{word}要求"):
             return True
         if token in (f"非{word}", f"不是{word}", f"不符合{word}", f"不符合{word}要求"):
+            return False
+        if token in _QUALITATIVE_OPPOSITES.get(word, ()):
             return False
     return None
 

@@ -61,3 +61,22 @@ def test_product_type_rows_need_the_condition(index) -> None:  # noqa: ANN001
         condition="适用于婴幼儿高蛋白谷物辅助食品",
     )  # fmt: skip
     assert chosen.verdict == "fail"  # 0.66~1.30 g/100kJ
+
+
+def test_negative_is_a_qualitative_limit_and_positive_fails() -> None:
+    # 脲酶活性定性 (细则表28-4, GB 22570): the limit 阴性 is a state; 阳性 contradicts it.
+    from lims.limits.checking import judge_text
+    from lims.limits.parsing import ParseError, parse_limit, qualitative_state
+
+    spec = parse_limit("阴性")
+    assert spec.kind == "qualitative" and spec.display() == "阴性"
+    assert qualitative_state("阴性", "阴性") is True
+    assert qualitative_state("阳性", "阴性") is False
+    assert qualitative_state("阳性", "商业无菌") is None
+    assert judge_text("阴性", "阴性").verdict == "pass"
+    assert judge_text("阳性", "阴性").verdict == "fail"
+    with pytest.raises(ParseError, match="应写作“阴性”或“阳性”"):
+        judge_text("未检出", "阴性")
+    # 商业无菌 keeps its own negation
+    with pytest.raises(ParseError, match="应写作“商业无菌”或“非商业无菌”"):
+        judge_text("阴性", "商业无菌")
