@@ -133,6 +133,11 @@ class ItemLookup:
         )
 
     @property
+    def needs_specific_food(self) -> bool:
+        """The food named is a category whose foods carry different limits (by_food)."""
+        return any(isinstance(a, NoLimit) and a.code == "by_food" for _, a in self.answers)
+
+    @property
     def declared_value_required(self) -> bool:
         return any(m.declared_value_required for _, m in self.matches)
 

@@ -44,3 +44,16 @@ def test_lookup_page_shows_each_member_of_a_group_item(make_user, login, client)
     html = client.get("/limits/lookup", query_string={
         "item": "合成着色剂(柠檬黄、日落黄)", "food": "果冻", "date": "2026-10-01"}).get_data(as_text=True)
     assert "<td>柠檬黄</td>" in html and "<td>日落黄</td>" in html
+
+
+def test_lookup_page_on_a_category_asks_for_the_specific_food(make_user, login, client):
+    make_user("wang", roles=(Role.TECHNICIAN,))
+    login("wang")
+    # 谷物加工品 has no 无机砷 limit of its own; 大米 0.2 and 糙米 0.35 (GB 2762-2025 表4)
+    html = client.get("/limits/lookup", query_string={
+        "item": "无机砷(以As计)", "food": "谷物加工品", "date": "2026-10-01"}).get_data(as_text=True)
+    assert 'id="needs-specific-food"' in html and "请指明具体食品" in html
+    assert "≤0.2mg/kg" in html and "≤0.35mg/kg" in html
+    plain = client.get("/limits/lookup", query_string={
+        "item": "铅(以Pb计)", "food": "菠菜", "date": "2026-10-01"}).get_data(as_text=True)
+    assert 'id="needs-specific-food"' not in plain
