@@ -10,23 +10,15 @@ lims does not know) are listed by the script, not here.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
 from lims.limits.checking import check_result
 
-CASES_FILE = Path(__file__).with_name("cases_bulletins_2026.csv")
+from .case_files import load_cases
 
-
-def _load() -> list[dict[str, str]]:
-    with CASES_FILE.open(encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-CASES = _load()
+CASES = load_cases("cases_bulletins_2026.csv")
 
 
 def test_the_bulletin_cases_are_many_and_cited() -> None:

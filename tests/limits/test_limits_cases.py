@@ -7,10 +7,8 @@ the judgement exactly as ``lims limits check`` does.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -19,16 +17,12 @@ from lims.limits.judgement import JudgementError
 from lims.limits.parsing import ParseError
 from lims.limits.units import UnitError
 
-CASES_FILE = Path(__file__).with_name("cases.csv")
+from .case_files import load_cases
+
 DEFAULT_DATE = dt.date(2026, 10, 1)
 
 
-def _load() -> list[dict[str, str]]:
-    with CASES_FILE.open(encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-CASES = _load()
+CASES = load_cases("cases.csv")
 
 
 def test_case_table_is_large_and_varied() -> None:

@@ -9,25 +9,19 @@ Group items and sums give member/component results as ``a=…;b=…``; a plan gi
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from lims.limits.checking import check_result
 
-CASES_FILE = Path(__file__).with_name("cases_2026.csv")
+from .case_files import load_cases
+
 DEFAULT_DATE = dt.date(2026, 10, 1)
 
 
-def _load() -> list[dict[str, str]]:
-    with CASES_FILE.open(encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-CASES = _load()
+CASES = load_cases("cases_2026.csv")
 
 
 def test_case_table_covers_every_family() -> None:
