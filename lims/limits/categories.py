@@ -41,6 +41,7 @@ class CategoryGraph:
                     raise LibraryError(f"食品分类 {node.code} 的上级 {parent} 不存在")
         self._ancestor_cache: dict[tuple[str, str], tuple[tuple[int, str], ...]] = {}
         self._children: dict[str, list[str]] | None = None
+        self._descendant_cache: dict[tuple[str, str], tuple[str, ...]] = {}
         self._check_acyclic()
         self.placements: dict[tuple[str, str], Placement] = {}
         for placement in placements:
@@ -143,6 +144,9 @@ class CategoryGraph:
     def descendants(self, code: str, scheme: str) -> tuple[str, ...]:
         """The nodes below ``code`` within ``scheme`` (shared foods crossed), nearest
         first, without ``code`` itself."""
+        cached = self._descendant_cache.get((code, scheme))
+        if cached is not None:
+            return cached
         if self._children is None:
             children: dict[str, list[str]] = defaultdict(list)
             for node in self.nodes.values():
@@ -162,7 +166,9 @@ class CategoryGraph:
                     order.append(child)
                     following.append(child)
             frontier = following
-        return tuple(order)
+        result = tuple(order)
+        self._descendant_cache[(code, scheme)] = result
+        return result
 
     def name(self, code: str) -> str:
         node = self.nodes.get(code)
