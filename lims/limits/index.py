@@ -435,26 +435,9 @@ class LimitIndex:
             # 附录B: a flavouring may be used except in the foods of Table B.1
             b1 = self._index[edition.code].get(FLAVOURINGS, {})
             by_category = {c: [*by_category.get(c, ()), *b1.get(c, ())] for c in {*by_category, *b1}}
-        chain = graph.ancestors(food_code, edition.scheme)
-        lineage = {code for _, code in chain}
-        excluded_by: list[LimitRow] = []
-        level: int | None = None
-        found: list[tuple[str, LimitRow]] = []
-        for distance, code in chain:
-            if level is not None and distance > level:
-                break
-            for row in by_category.get(code, ()):
-                if not row.in_force(on):
-                    continue
-                if any(ex in lineage for ex in row.exclusions):
-                    excluded_by.append(row)
-                    continue
-                if basis is not None and row.basis != basis:
-                    continue
-                if condition is not None and row.condition != condition:
-                    continue
-                level = distance
-                found.append((code, row))
+        found, level, excluded_by = self._nearest_rows(
+            by_category, food_code, edition.scheme, on, basis, condition
+        )
         if not found:
             below = self._rows_below(edition, by_category, food_name, food_code, on, basis, condition)
             if below:
@@ -546,31 +529,53 @@ class LimitIndex:
         out: list[LimitMatch] = []
         seen: set[int] = set()
         for code in graph.descendants(food_code, edition.scheme):
-            chain = graph.ancestors(code, edition.scheme)
-            lineage = {c for _, c in chain}
-            level: int | None = None
-            for distance, node in chain:
-                if level is not None and distance > level:
-                    break
-                for row in by_category.get(node, ()):
-                    if not row.in_force(on) or any(ex in lineage for ex in row.exclusions):
-                        continue
-                    if (basis is not None and row.basis != basis) or (
-                        condition is not None and row.condition != condition
-                    ):
-                        continue
-                    level = distance
-                    if id(row) in seen:
-                        continue
-                    seen.add(id(row))
-                    out.append(LimitMatch(
-                        row=row, standard=edition, food=graph.name(code), food_code=code,
-                        matched_code=node, distance=distance,
-                        notes=(f"“{food_name}”本身无此限量；此为其中“{row.category_text}”的限量",),
-                    ))  # fmt: skip
-                    if len(out) >= _MAX_BELOW:
-                        return out
+            found, level, _ = self._nearest_rows(by_category, code, edition.scheme, on, basis, condition)
+            for node, row in found:
+                if id(row) in seen:
+                    continue
+                seen.add(id(row))
+                out.append(LimitMatch(
+                    row=row, standard=edition, food=graph.name(code), food_code=code,
+                    matched_code=node, distance=level or 0,
+                    notes=(f"“{food_name}”本身无此限量；此为其中“{row.category_text}”的限量",),
+                ))  # fmt: skip
+                if len(out) >= _MAX_BELOW:
+                    return out
         return out
+
+    def _nearest_rows(
+        self,
+        by_category: dict[str, list[LimitRow]],
+        food_code: str,
+        scheme: str,
+        on: dt.date,
+        basis: str | None,
+        condition: str | None,
+    ) -> tuple[list[tuple[str, LimitRow]], int | None, list[LimitRow]]:
+        """The rows that apply to ``food_code``: walking up its ancestors, nearest first,
+        the rows in force on ``on`` at the first level that has any, as (node, row); that
+        level; and the rows passed over because their exclusions (…除外) contain the food."""
+        chain = self.graph.ancestors(food_code, scheme)
+        lineage = {code for _, code in chain}
+        excluded_by: list[LimitRow] = []
+        level: int | None = None
+        found: list[tuple[str, LimitRow]] = []
+        for distance, code in chain:
+            if level is not None and distance > level:
+                break
+            for row in by_category.get(code, ()):
+                if not row.in_force(on):
+                    continue
+                if any(ex in lineage for ex in row.exclusions):
+                    excluded_by.append(row)
+                    continue
+                if basis is not None and row.basis != basis:
+                    continue
+                if condition is not None and row.condition != condition:
+                    continue
+                level = distance
+                found.append((code, row))
+        return found, level, excluded_by
 
     def _absence(
         self,
