@@ -605,36 +605,35 @@ def _species_fallback(
     """No limit for the total (总汞, 总砷) but one for the species (甲基汞, 无机砷): a total
     at or below the species limit conforms without speciation."""
     total = index.canonical_analyte(item)
-    for species in index.species_of(item):
-        found = index.lookup(species, names, day, standard=standard)
-        if not isinstance(found, LimitMatch) or found.spec.kind != "max":
-            continue
-        outcome = judge_total_for_species(
-            result, found.spec, total_name=total, species_name=species,
-            comparison=comparison or found.standard.comparison,
-        )  # fmt: skip
-        limit = {"display": found.spec.display(), **found.to_dict(index.graph)}
-        if outcome is not None:
-            data = outcome.to_dict()
-            data["limit"].update(limit)
-            data["lookup"] = {"date": day.isoformat(), "food": found.food, "species": species}
-            data.update(verified=found.verified, temporary=found.temporary,
-                        declared_value_required=False)
-            return CheckOutcome(verdict="pass", data=data, match=found, judgement=outcome)
-        data = {
-            "verdict": "no_limit", "verdict_zh": "无限量",
-            "reason": (
-                f"{found.standard.code} 对“{found.food}”未规定{total}限量；结果 {result} "
-                f"超过{species}限量 {found.spec.display()}，需测定{species}后再判定。"
-            ),
-            "rule": "simple", "comparison": comparison or "full", "limit": limit,
-            "result": {"text": result}, "requires": species, "notes": ["总量先于形态测定"],
-            "lookup": {"date": day.isoformat(), "food": found.food, "species": species},
-        }  # fmt: skip
+    screen = index.species_limit(item, names, day, standard=standard)
+    if screen is None:
+        return None
+    species, found = screen
+    outcome = judge_total_for_species(
+        result, found.spec, total_name=total, species_name=species,
+        comparison=comparison or found.standard.comparison,
+    )  # fmt: skip
+    limit = {"display": found.spec.display(), **found.to_dict(index.graph)}
+    if outcome is not None:
+        data = outcome.to_dict()
+        data["limit"].update(limit)
+        data["lookup"] = {"date": day.isoformat(), "food": found.food, "species": species}
         data.update(verified=found.verified, temporary=found.temporary,
                     declared_value_required=False)
-        return CheckOutcome(verdict="no_limit", data=data, match=found)
-    return None
+        return CheckOutcome(verdict="pass", data=data, match=found, judgement=outcome)
+    data = {
+        "verdict": "no_limit", "verdict_zh": "无限量",
+        "reason": (
+            f"{found.standard.code} 对“{found.food}”未规定{total}限量；结果 {result} "
+            f"超过{species}限量 {found.spec.display()}，需测定{species}后再判定。"
+        ),
+        "rule": "simple", "comparison": comparison or "full", "limit": limit,
+        "result": {"text": result}, "requires": species, "notes": ["总量先于形态测定"],
+        "lookup": {"date": day.isoformat(), "food": found.food, "species": species},
+    }  # fmt: skip
+    data.update(verified=found.verified, temporary=found.temporary,
+                declared_value_required=False)
+    return CheckOutcome(verdict="no_limit", data=data, match=found)
 
 
 def check_many(

@@ -289,6 +289,23 @@ class LimitIndex:
             if a.species_of and self.canonical_analyte(a.species_of) == total
         ]
 
+    def species_limit(
+        self,
+        total_name: str,
+        foods: str | Sequence[str],
+        on: dt.date | None = None,
+        *,
+        standard: str | None = None,
+    ) -> tuple[str, LimitMatch] | None:
+        """(species, its limit) for a total (总砷, 总汞) whose species (无机砷, 甲基汞) has a
+        maximum in ``foods``: GB 2762 注a, a total at or below it conforms without
+        speciation.  None if no species of it has a maximum there."""
+        for species in self.species_of(total_name):
+            found = self.lookup(species, foods, on, standard=standard)
+            if isinstance(found, LimitMatch) and found.spec.kind == "max":
+                return species, found
+        return None
+
     def known_analyte(self, name: str) -> bool:
         key = self.canonical_analyte(name)
         return any(key in index for index in self._index.values())

@@ -191,19 +191,18 @@ def _species_screen(
     has one: GB 2762 表3/表4 注a — a total at or below the species limit conforms without
     speciation, above it the species must be measured.  The species' row is offered."""
     try:
-        species_names = index.species_of(total)
+        screen = index.species_limit(total, names, day, standard=standard)
     except ValueError:
         return None
-    for species in species_names:
-        found = index.lookup(species, names, day, standard=standard)
-        if isinstance(found, LimitMatch) and found.spec.kind == "max":
-            return NoLimit(
-                f"{found.standard.code} 对“{found.food}”未规定{index.canonical_analyte(total)}限量，"
-                f"规定了{species}限量 {found.spec.display()}：总量不超过该值可判定符合，"
-                f"超过时需测定{species}再判定（{found.row.clause} 注a）",
-                "species",
-                (found,),
-            )
+    if screen is not None:
+        species, found = screen
+        return NoLimit(
+            f"{found.standard.code} 对“{found.food}”未规定{index.canonical_analyte(total)}限量，"
+            f"规定了{species}限量 {found.spec.display()}：总量不超过该值可判定符合，"
+            f"超过时需测定{species}再判定（{found.row.clause} 注a）",
+            "species",
+            (found,),
+        )
     return None
 
 
