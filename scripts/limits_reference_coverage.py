@@ -45,24 +45,18 @@ def _food(name: str) -> str:
         return name.strip()
 
 
-def _corrections() -> tuple[dict[tuple[str, str], str], dict[str, str], dict[tuple[str, str], str]]:
-    """Repairs of the source that lims/foods/data/rules_2026_corrections.csv documents:
-    item names misread by OCR ((table, 序号) -> name) and chapter-21 rows that sit under the
-    next table's heading (table -> the 细类 they belong to)."""
+def _renamed() -> dict[tuple[str, str], str]:
+    """Item names misread by OCR, as lims/foods/data/rules_2026_corrections.csv repairs
+    them: (table, 序号) -> name.  (Rows under the wrong heading need nothing here: each
+    row is looked up under the 细类 rules_2026_items.csv ships it in.)"""
     names: dict[tuple[str, str], str] = {}
-    moved: dict[str, str] = {}
-    rows_moved: dict[tuple[str, str], str] = {}  # (table, 序号) -> the 细类 the row belongs to
     path = ROOT / "lims" / "foods" / "data" / "rules_2026_corrections.csv"
     with path.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            table = row["target"].split("|")[0]
             if row["field"] == "name" and "#" in row["target"]:
+                table = row["target"].split("|")[0]
                 names[(table, row["target"].rsplit("#", 1)[1])] = row["new"]
-            elif row["field"] == "move_rows_to":
-                moved[table] = row["new"].split("|", 1)[1]
-            elif row["field"] == "move_row_to":
-                rows_moved[(table, row["target"].rsplit("#", 1)[1])] = row["new"].split("|", 1)[1]
-    return names, moved, rows_moved
+    return names
 
 
 def _shipped_placement() -> dict[tuple[str, int, int], str]:
@@ -92,7 +86,7 @@ def reference_queries(reference: Path) -> list[CoverageQuery]:
     back, D9); 细类 names lose their footnote letters."""
     data = json.loads((reference / "gb_checklist_subcat.json").read_text(encoding="utf-8"))
     known = _rules_basis()
-    renamed, moved, rows_moved = _corrections()
+    renamed = _renamed()
     shipped = _shipped_placement()
     out = []
     for big, tables in data["categories"].items():
@@ -108,9 +102,7 @@ def reference_queries(reference: Path) -> list[CoverageQuery]:
                     item = clean_name(raw)[0]
                 except ValueError:
                     item = raw
-                food = moved.get(table["table_no"], _food(table["name"]))
-                food = _food(rows_moved.get((table["table_no"], str(row.get("序号"))), food))
-                food = _food(shipped.get((big, t_index, i_index), food))
+                food = _food(shipped.get((big, t_index, i_index), table["name"]))
                 out.append(
                     CoverageQuery(
                         item=item,
