@@ -204,25 +204,15 @@ _SPELLINGS: dict[str, str] = {
     "mpn/100ml": "mpn/100ml",
     "个/g": "cfu/g",
     "个/ml": "cfu/ml",
-    "mg/每日": "mg/日",
-    "mg/天": "mg/日",
-    "mg/d": "mg/日",
-    "mg/day": "mg/日",
-    "mg/日份": "mg/日",
-    "mg/每日份": "mg/日",
-    "g/每日": "g/日",
-    "g/天": "g/日",
-    "g/d": "g/日",
-    "g/day": "g/日",
-    "g/日份": "g/日",
-    "g/每日份": "g/日",
-    "ug/每日": "ug/日",
-    "ug/天": "ug/日",
-    "ug/d": "ug/日",
-    "ug/day": "ug/日",
-    "ug/日份": "ug/日",
-    "ug/每日份": "ug/日",
 }
+
+# Amounts per daily portion (GB 22570, GB 24154, GB 31601) are written per 日, 每日, 天, d,
+# day, 日份 or 每日份.
+_SPELLINGS.update({
+    f"{mass}/{day}": f"{mass}/日"
+    for mass in ("mg", "g", "ug")
+    for day in ("每日", "天", "d", "day", "日份", "每日份")
+})
 
 _KIND_NAMES: dict[str, str] = {
     "mass_fraction": "质量分数",
